@@ -1,0 +1,1 @@
+"""connectors_pipeline: keep connected accounts' documents in step with a local, searchable vault."""

@@ -1,0 +1,1 @@
+"""Pure domain model: items, changes, policy, errors. No I/O, no Dagster."""

@@ -1,0 +1,101 @@
+"""Org policy from ORG_CONNECTORS_* variables, enforced at connect time and on every item during sync."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from connectors_pipeline.domain.errors import ConfigurationError, PolicyError
+from connectors_pipeline.domain.file_types import (
+    EXPORT_FORMATS,
+    SUPPORTED_FILE_TYPES,
+    file_type_of,
+)
+from connectors_pipeline.domain.items import RemoteItem, SkipReason
+
+DEFAULT_MAX_FILE_SIZE_MB = 25
+
+
+def _csv(raw: str | None) -> frozenset[str] | None:
+    if raw is None or not raw.strip():
+        return None
+    return frozenset(part.strip().lower() for part in raw.split(",") if part.strip())
+
+
+class OrgPolicy(BaseModel):
+    """None for a set means 'no restriction'."""
+
+    model_config = ConfigDict(frozen=True)
+
+    enabled_providers: frozenset[str] | None = None
+    allowed_file_types: frozenset[str] = SUPPORTED_FILE_TYPES
+    max_file_size_bytes: int = Field(default=DEFAULT_MAX_FILE_SIZE_MB * 1024 * 1024, gt=0)
+    allowed_export_formats: frozenset[str] | None = None  # MIME types
+    allowed_email_domains: frozenset[str] | None = None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> OrgPolicy:
+        file_types = _csv(env.get("ORG_CONNECTORS_ALLOWED_FILE_TYPES"))
+        if file_types is not None and (unknown := file_types - SUPPORTED_FILE_TYPES):
+            raise ConfigurationError(
+                f"ORG_CONNECTORS_ALLOWED_FILE_TYPES names unknown types {sorted(unknown)}; "
+                f"known: {sorted(SUPPORTED_FILE_TYPES)}"
+            )
+        formats = _csv(env.get("ORG_CONNECTORS_ALLOWED_EXPORT_FORMATS"))
+        if formats is not None and (unknown := formats - set(EXPORT_FORMATS) - set(EXPORT_FORMATS.values())):
+            raise ConfigurationError(
+                f"ORG_CONNECTORS_ALLOWED_EXPORT_FORMATS names unknown formats {sorted(unknown)}; "
+                f"known: {sorted(EXPORT_FORMATS)}"
+            )
+        max_mb = env.get("ORG_CONNECTORS_MAX_FILE_SIZE_MB", str(DEFAULT_MAX_FILE_SIZE_MB))
+        try:
+            max_bytes = int(float(max_mb) * 1024 * 1024)
+        except ValueError as exc:
+            raise ConfigurationError(f"ORG_CONNECTORS_MAX_FILE_SIZE_MB must be a number, got {max_mb!r}") from exc
+        return cls(
+            enabled_providers=_csv(env.get("ORG_CONNECTORS_ENABLED_PROVIDERS")),
+            allowed_file_types=file_types if file_types is not None else SUPPORTED_FILE_TYPES,
+            max_file_size_bytes=max_bytes,
+            allowed_export_formats=(
+                frozenset(EXPORT_FORMATS.get(f, f) for f in formats) if formats is not None else None
+            ),
+            allowed_email_domains=_csv(env.get("ORG_CONNECTORS_ALLOWED_EMAIL_DOMAINS")),
+        )
+
+    def provider_enabled(self, provider: str) -> bool:
+        return self.enabled_providers is None or provider in self.enabled_providers
+
+    def check_connect(self, provider: str, email: str | None) -> None:
+        """Raise PolicyError if this account may not be connected."""
+        if not self.provider_enabled(provider):
+            raise PolicyError(f"provider {provider!r} is not enabled by ORG_CONNECTORS_ENABLED_PROVIDERS")
+        if self.allowed_email_domains is not None:
+            domain = (email or "").rpartition("@")[2].lower()
+            if domain not in self.allowed_email_domains:
+                raise PolicyError(
+                    "the account's e-mail domain is not in ORG_CONNECTORS_ALLOWED_EMAIL_DOMAINS"
+                )
+
+    def skip_reason(self, item: RemoteItem) -> SkipReason | None:
+        """Why this item may not enter the vault, judged on metadata alone (before any download)."""
+        if not self.provider_enabled(item.provider):
+            return SkipReason.PROVIDER_DISABLED
+        if item.trashed:
+            return SkipReason.TRASHED
+        file_type = file_type_of(item.mime_type)
+        if file_type is None:
+            return SkipReason.UNSUPPORTED_TYPE
+        if file_type not in self.allowed_file_types:
+            return SkipReason.FILE_TYPE_NOT_ALLOWED
+        if item.size is not None and item.size > self.max_file_size_bytes:
+            return SkipReason.TOO_LARGE
+        return None
+
+    def allows_content(self, content_mime: str, size: int) -> SkipReason | None:
+        """Judge what was actually fetched (exports have no size until fetched)."""
+        if size > self.max_file_size_bytes:
+            return SkipReason.TOO_LARGE
+        if self.allowed_export_formats is not None and content_mime not in self.allowed_export_formats:
+            return SkipReason.EXPORT_FORMAT_NOT_ALLOWED
+        return None
