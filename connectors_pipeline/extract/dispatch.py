@@ -1,0 +1,92 @@
+"""Choose the extractor for a MIME type, enforce the limits, and package the result."""
+
+from __future__ import annotations
+
+import pathlib
+from collections.abc import Callable
+from functools import partial
+
+from connectors_pipeline.domain.errors import ExtractionError
+from connectors_pipeline.domain.file_types import DOCX
+from connectors_pipeline.extract.csv import extract_csv
+from connectors_pipeline.extract.docx import extract_docx
+from connectors_pipeline.extract.html import extract_html
+from connectors_pipeline.extract.markdown import extract_markdown
+from connectors_pipeline.extract.model import DEFAULT_LIMITS, Extracted, ExtractionLimits, too_long
+from connectors_pipeline.extract.normalize import normalize_text
+from connectors_pipeline.extract.pdf import extract_pdf
+from connectors_pipeline.extract.text import extract_text
+
+# An extractor takes (path, limits, charset) and returns (normalized text, title).
+Extractor = Callable[[pathlib.Path, ExtractionLimits, str | None], tuple[str, str | None]]
+
+_BY_MIME: dict[str, tuple[str, Extractor]] = {
+    "text/markdown": ("markdown", extract_markdown),
+    "text/x-markdown": ("markdown", extract_markdown),
+    "text/plain": ("text", extract_text),
+    "text/html": ("html", extract_html),
+    "application/xhtml+xml": ("html", extract_html),
+    "text/csv": ("csv", extract_csv),
+    "text/tab-separated-values": ("csv", partial(extract_csv, delimiter="\t")),
+    "application/pdf": ("pdf", lambda path, limits, _charset: extract_pdf(path, limits)),
+    DOCX: ("docx", lambda path, limits, _charset: extract_docx(path, limits)),
+}
+
+# Upstream often labels files generically; then the file name is the only hint there is.
+_GENERIC_MIMES = frozenset({"", "application/octet-stream", "binary/octet-stream", "application/x-unknown"})
+_MIME_BY_SUFFIX = {
+    ".md": "text/markdown",
+    ".markdown": "text/markdown",
+    ".txt": "text/plain",
+    ".html": "text/html",
+    ".htm": "text/html",
+    ".csv": "text/csv",
+    ".tsv": "text/tab-separated-values",
+    ".pdf": "application/pdf",
+    ".docx": DOCX,
+}
+
+
+def _parse_mime(mime_type: str) -> tuple[str, str | None]:
+    """('text/plain', 'utf-16') from 'text/plain; charset="UTF-16"'."""
+    media_type, *params = mime_type.split(";")
+    charset = None
+    for param in params:
+        key, _, value = param.partition("=")
+        if key.strip().lower() == "charset":
+            charset = value.strip().strip("\"'") or None
+    return media_type.strip().lower(), charset
+
+
+def _choose(media_type: str, name: str | None) -> tuple[str, Extractor] | None:
+    suffix = pathlib.PurePath(name).suffix.lower() if name else ""
+    if media_type in _GENERIC_MIMES and suffix in _MIME_BY_SUFFIX:
+        media_type = _MIME_BY_SUFFIX[suffix]
+    elif media_type == "text/plain" and _MIME_BY_SUFFIX.get(suffix) == "text/markdown":
+        media_type = "text/markdown"  # .md files are frequently served as text/plain
+    return _BY_MIME.get(media_type)
+
+
+def extract(
+    path: pathlib.Path, mime_type: str, *, name: str | None = None, limits: ExtractionLimits = DEFAULT_LIMITS
+) -> Extracted:
+    """Normalized text of the file at `path`; ExtractionError says precisely why when there is none.
+
+    Empty input gives empty text (the pipeline decides what that means). A missing or unreadable file is
+    not bad input but a pipeline fault, so its OSError propagates unchanged.
+    """
+    media_type, charset = _parse_mime(mime_type)
+    chosen = _choose(media_type, name)
+    if chosen is None:
+        raise ExtractionError(f"unsupported content type {mime_type!r}")
+    kind, extractor = chosen
+    size = pathlib.Path(path).stat().st_size
+    if size > limits.max_input_bytes:
+        raise ExtractionError(f"input is {size} bytes, more than the limit of {limits.max_input_bytes} bytes")
+    if size == 0:
+        return Extracted.of("", None, kind)
+    text, title = extractor(pathlib.Path(path), limits, charset)
+    if len(text) > limits.max_text_chars:
+        raise too_long(limits.max_text_chars)
+    title = " ".join(normalize_text(title).split()) if title else None
+    return Extracted.of(text, title or None, kind)
