@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import json
 import random
 import re
 import string
@@ -203,13 +207,43 @@ class SandboxState:
 
     def grant(self, email: str, client_id: str, scopes: tuple[str, ...], offline: bool = True) -> Grant:
         with self.lock:
-            grant_id = len(self._grants) + 1
-            refresh = self._secret("1//0Sbx", 80) if offline else None
-            g = Grant(grant_id, email, client_id, scopes, refresh)
-            self._grants[grant_id] = g
-            if refresh:
-                self._refresh[refresh] = grant_id
-            return g
+            refresh = self._signed_refresh_token(email, client_id, scopes) if offline else None
+            return self._register_grant(email, client_id, scopes, refresh)
+
+    def _register_grant(self, email: str, client_id: str, scopes: tuple[str, ...], refresh: str | None) -> Grant:
+        grant_id = len(self._grants) + 1
+        g = Grant(grant_id, email, client_id, scopes, refresh)
+        self._grants[grant_id] = g
+        if refresh:
+            self._refresh[refresh] = grant_id
+        return g
+
+    # A refresh token carries its grant, signed with a key derived from the seed, so a restarted sandbox
+    # with the same seed still honours the tokens an earlier one issued (e.g. the demo's account, when
+    # runs are launched later from the Dagster UI against `connectors sandbox serve`).
+    def _signing_key(self) -> bytes:
+        return hashlib.sha256(f"sandbox-refresh-tokens-{self.seed}".encode()).digest()
+
+    def _signed_refresh_token(self, email: str, client_id: str, scopes: tuple[str, ...]) -> str:
+        payload = base64.urlsafe_b64encode(
+            json.dumps([email, client_id, list(scopes), self._secret("", 16)]).encode()
+        ).decode().rstrip("=")
+        mac = hmac.new(self._signing_key(), payload.encode(), hashlib.sha256).hexdigest()[:32]
+        return f"1//0Sbx{payload}.{mac}"
+
+    def _reinstate(self, refresh_token: str) -> Grant | None:
+        body = refresh_token.removeprefix("1//0Sbx")
+        payload, _, mac = body.rpartition(".")
+        expected = hmac.new(self._signing_key(), payload.encode(), hashlib.sha256).hexdigest()[:32]
+        if not payload or not hmac.compare_digest(mac, expected):
+            return None
+        try:
+            email, client_id, scopes, _nonce = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        except ValueError:
+            return None
+        if email not in self.users or client_id not in self.clients:
+            return None
+        return self._register_grant(email, client_id, tuple(scopes), refresh_token)
 
     def issue_access_token(self, grant: Grant, scopes: tuple[str, ...] | None = None) -> str:
         with self.lock:
@@ -232,7 +266,7 @@ class SandboxState:
     def grant_for_refresh_token(self, refresh_token: str) -> Grant | None:
         with self.lock:
             gid = self._refresh.get(refresh_token)
-            g = self._grants.get(gid) if gid is not None else None
+            g = self._grants.get(gid) if gid is not None else self._reinstate(refresh_token)
             return g if g is not None and not g.revoked else None
 
     def authenticate(self, access_token: str) -> AccessToken | None:

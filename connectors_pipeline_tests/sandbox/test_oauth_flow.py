@@ -210,3 +210,18 @@ def test_sandbox_client_config_points_at_server(server: SandboxServer) -> None:
     config = sandbox_client_config(server.url + "/")
     assert config.token_uri == f"{server.url}/token"
     assert config.discovery_url == f"{server.url}/discovery/v1/apis/{{api}}/{{apiVersion}}/rest"
+
+
+def test_a_restarted_sandbox_with_the_same_seed_honours_an_earlier_refresh_token():
+    from connectors_pipeline.sandbox import SandboxState
+
+    first = SandboxState(seed=3)
+    _access, refresh = first.issue_tokens("ada@example.com")
+    restarted = SandboxState(seed=3)
+    restarted.add_user("ada@example.com")
+    other_seed = SandboxState(seed=4)
+    other_seed.add_user("ada@example.com")
+
+    assert restarted.grant_for_refresh_token(refresh) is not None
+    assert other_seed.grant_for_refresh_token(refresh) is None
+    assert restarted.grant_for_refresh_token(refresh[:-1] + ("0" if refresh[-1] != "0" else "1")) is None
