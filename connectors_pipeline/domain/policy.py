@@ -11,6 +11,7 @@ from connectors_pipeline.domain.file_types import (
     EXPORT_FORMATS,
     SUPPORTED_FILE_TYPES,
     file_type_of,
+    is_provider_native,
 )
 from connectors_pipeline.domain.items import RemoteItem, SkipReason
 
@@ -66,16 +67,17 @@ class OrgPolicy(BaseModel):
     def provider_enabled(self, provider: str) -> bool:
         return self.enabled_providers is None or provider in self.enabled_providers
 
-    def check_connect(self, provider: str, email: str | None) -> None:
-        """Raise PolicyError if this account may not be connected."""
+    def check_provider(self, provider: str) -> None:
         if not self.provider_enabled(provider):
             raise PolicyError(f"provider {provider!r} is not enabled by ORG_CONNECTORS_ENABLED_PROVIDERS")
+
+    def check_connect(self, provider: str, email: str | None) -> None:
+        """Raise PolicyError if this account may not be connected."""
+        self.check_provider(provider)
         if self.allowed_email_domains is not None:
             domain = (email or "").rpartition("@")[2].lower()
             if domain not in self.allowed_email_domains:
-                raise PolicyError(
-                    "the account's e-mail domain is not in ORG_CONNECTORS_ALLOWED_EMAIL_DOMAINS"
-                )
+                raise PolicyError("the account's e-mail domain is not in ORG_CONNECTORS_ALLOWED_EMAIL_DOMAINS")
 
     def skip_reason(self, item: RemoteItem) -> SkipReason | None:
         """Why this item may not enter the vault, judged on metadata alone (before any download)."""
@@ -92,10 +94,19 @@ class OrgPolicy(BaseModel):
             return SkipReason.TOO_LARGE
         return None
 
-    def allows_content(self, content_mime: str, size: int) -> SkipReason | None:
-        """Judge what was actually fetched (exports have no size until fetched)."""
+    def stored_violation(self, mime_type: str, content_mime: str | None, size: int | None) -> SkipReason | None:
+        """Re-judge something already fetched or in the vault against today's policy (asset checks)."""
+        file_type = file_type_of(mime_type)
+        if file_type is None:
+            return SkipReason.UNSUPPORTED_TYPE
+        if file_type not in self.allowed_file_types:
+            return SkipReason.FILE_TYPE_NOT_ALLOWED
+        return self.allows_content(content_mime or mime_type, size or 0, exported=is_provider_native(mime_type))
+
+    def allows_content(self, content_mime: str, size: int, *, exported: bool) -> SkipReason | None:
+        """Judge what was actually fetched: exports have no size until fetched, and a format to allow."""
         if size > self.max_file_size_bytes:
             return SkipReason.TOO_LARGE
-        if self.allowed_export_formats is not None and content_mime not in self.allowed_export_formats:
+        if exported and self.allowed_export_formats is not None and content_mime not in self.allowed_export_formats:
             return SkipReason.EXPORT_FORMAT_NOT_ALLOWED
         return None

@@ -21,16 +21,13 @@ def check_zip(path: pathlib.Path, limits: ExtractionLimits, kind: str) -> None:
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError) as exc:
         raise ExtractionError(f"corrupt {kind}: not a readable ZIP archive ({exc})") from exc
     if len(members) > limits.max_zip_members:
-        raise ExtractionError(
-            f"{kind} has {len(members)} parts, more than the limit of {limits.max_zip_members}"
-        )
+        raise ExtractionError(f"{kind} has {len(members)} parts, more than the limit of {limits.max_zip_members}")
     total = 0
     for member in members:
         total += member.file_size
         if total > limits.max_unzipped_bytes:
             raise ExtractionError(
-                f"{kind} would unpack to more than {limits.max_unzipped_bytes} bytes "
-                "(possible decompression bomb)"
+                f"{kind} would unpack to more than {limits.max_unzipped_bytes} bytes (possible decompression bomb)"
             )
         ratio = member.file_size / max(member.compress_size, 1)
         if member.file_size > _RATIO_FLOOR_BYTES and ratio > limits.max_zip_ratio:

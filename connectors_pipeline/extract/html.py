@@ -37,9 +37,7 @@ def _title(soup: BeautifulSoup) -> str | None:
     return None
 
 
-def extract_html(
-    path: pathlib.Path, limits: ExtractionLimits, charset: str | None = None
-) -> tuple[str, str | None]:
+def extract_html(path: pathlib.Path, limits: ExtractionLimits, charset: str | None = None) -> tuple[str, str | None]:
     # BeautifulSoup needs the whole document; its size is already bounded by max_input_bytes.
     # Passing bytes lets it honour <meta charset> and fall back sensibly on invalid encodings.
     soup = BeautifulSoup(path.read_bytes(), "html.parser", from_encoding=charset)

@@ -41,9 +41,7 @@ def _sniff(head: bytes) -> tuple[str | None, int]:
     return None, 0
 
 
-def _decode_stream(
-    path: pathlib.Path, encoding: str, skip: int, errors: str, limits: ExtractionLimits
-) -> str:
+def _decode_stream(path: pathlib.Path, encoding: str, skip: int, errors: str, limits: ExtractionLimits) -> str:
     decoder = codecs.getincrementaldecoder(encoding)(errors=errors)
     budget = TextBudget(limits)
     parts: list[str] = []
@@ -85,7 +83,5 @@ def read_text(path: pathlib.Path, limits: ExtractionLimits, charset: str | None 
     return _decode_stream(path, "latin-1", 0, "replace", limits)
 
 
-def extract_text(
-    path: pathlib.Path, limits: ExtractionLimits, charset: str | None = None
-) -> tuple[str, None]:
+def extract_text(path: pathlib.Path, limits: ExtractionLimits, charset: str | None = None) -> tuple[str, None]:
     return normalize_text(read_text(path, limits, charset)), None

@@ -101,9 +101,7 @@ class _RedirectCatcher:
 
         self._server = http.server.HTTPServer(("127.0.0.1", port), Handler)
         self.redirect_uri = f"http://127.0.0.1:{self._server.server_port}/"
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
     def __enter__(self) -> _RedirectCatcher:
         self._thread.start()
@@ -160,9 +158,7 @@ def authorize(
         flow = _flow(client, scopes)
         try:
             if mode == "browser":
-                flow.run_local_server(
-                    host="localhost", port=port, open_browser=True, timeout_seconds=timeout, **extra
-                )
+                flow.run_local_server(host="localhost", port=port, open_browser=True, timeout_seconds=timeout, **extra)
             elif mode == "headless":
                 flow.redirect_uri = f"http://localhost:{port or HEADLESS_DEFAULT_PORT}/"
                 url, state = flow.authorization_url(**extra)

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 from connectors_pipeline.domain.credentials import OAuthClientConfig, OAuthTokens
 from connectors_pipeline.domain.errors import ConfigurationError
-from connectors_pipeline.providers.base import ExportPlan, Provider, ProviderFactory, TokenSaver
 from connectors_pipeline.providers import google_oauth
+from connectors_pipeline.providers.base import ExportPlan, Provider, ProviderFactory, TokenSaver
 from connectors_pipeline.providers.google_drive import DEFAULT_EXPORT_PLAN, DRIVE_SCOPES, GoogleDriveProvider
 
 
@@ -25,7 +25,10 @@ class ProviderInfo:
     revoke: Callable[[OAuthClientConfig, OAuthTokens], bool]
 
     def client_from_env(self, env: Mapping[str, str]) -> OAuthClientConfig:
-        client_id, secret = env.get(f"{self.client_env_prefix}_CLIENT_ID"), env.get(f"{self.client_env_prefix}_CLIENT_SECRET")
+        client_id, secret = (
+            env.get(f"{self.client_env_prefix}_CLIENT_ID"),
+            env.get(f"{self.client_env_prefix}_CLIENT_SECRET"),
+        )
         if not client_id or not secret:
             raise ConfigurationError(
                 f"set {self.client_env_prefix}_CLIENT_ID and {self.client_env_prefix}_CLIENT_SECRET "

@@ -54,9 +54,7 @@ class SandboxMiddleware:
             receive = _empty_receive
         path: str = scope["path"]
         raw_query = scope.get("query_string", b"").decode("latin-1")
-        record = self.state.record_request(
-            scope["method"], path, dict(parse_qsl(raw_query, keep_blank_values=True))
-        )
+        record = self.state.record_request(scope["method"], path, dict(parse_qsl(raw_query, keep_blank_values=True)))
         scope["sandbox.record"] = record
 
         latency = self.state.latency_ms

@@ -216,14 +216,10 @@ def _special_set(seed: int, oversize_bytes: int) -> list[CorpusFile]:
         )
     )
     # A shortcut elsewhere pointing at the PDF; Drive shortcuts take the target's name by default.
-    entries.append(
-        CorpusFile(shared, entries[0].name, GOOGLE_SHORTCUT, None, shortcut_to=0, label="shortcut")
-    )
+    entries.append(CorpusFile(shared, entries[0].name, GOOGLE_SHORTCUT, None, shortcut_to=0, label="shortcut"))
     trashed = regular_file("text", seed, 14, ("Projects",), "Old draft.txt", label="trashed")
     entries.append(
-        CorpusFile(
-            trashed.folder, trashed.name, trashed.mime_type, trashed.content, trashed=True, label="trashed"
-        )
+        CorpusFile(trashed.folder, trashed.name, trashed.mime_type, trashed.content, trashed=True, label="trashed")
     )
     entries += [
         CorpusFile(
@@ -257,9 +253,7 @@ def _special_set(seed: int, oversize_bytes: int) -> list[CorpusFile]:
     return entries
 
 
-def generate_corpus(
-    seed: int = 0, files: int = 40, oversize_bytes: int = 26 * 1024 * 1024
-) -> list[CorpusFile]:
+def generate_corpus(seed: int = 0, files: int = 40, oversize_bytes: int = 26 * 1024 * 1024) -> list[CorpusFile]:
     """`files` entries (never fewer than the special set), byte-identical for the same arguments.
 
     Entry i is the same whatever `files` is, so a small corpus is a prefix of a large one.

@@ -98,8 +98,7 @@ def _table(pdf: FPDF, rows: Sequence[Sequence[str]]) -> None:
     # squeezed proportionally (and cells clipped) only when the row is wider than the page.
     pdf.set_font("helvetica", style="B", size=8)
     needed = [
-        max(pdf.get_string_width(pdf_safe(row[j])) + 3 if j < len(row) else 3 for row in rows)
-        for j in range(cols)
+        max(pdf.get_string_width(pdf_safe(row[j])) + 3 if j < len(row) else 3 for row in rows) for j in range(cols)
     ]
     scale = min(1.0, usable / sum(needed))
     widths = [w * scale for w in needed]
@@ -210,9 +209,7 @@ def write_zip(entries: Sequence[tuple[str, bytes]]) -> bytes:
     start = out.tell()
     for record in central:
         out.write(record)
-    out.write(
-        struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(central), len(central), out.tell() - start, start, 0)
-    )
+    out.write(struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(central), len(central), out.tell() - start, start, 0))
     return out.getvalue()
 
 

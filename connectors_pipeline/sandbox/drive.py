@@ -60,19 +60,13 @@ def authenticate(request: Request, *, content: bool = False) -> tuple[DriveAccou
     """The caller's drive from `Authorization: Bearer` (or ?access_token=); 401 authError otherwise."""
     state = sandbox(request)
     header = request.headers.get("authorization", "")
-    raw = (
-        header[7:].strip()
-        if header.lower().startswith("bearer ")
-        else request.query_params.get("access_token")
-    )
+    raw = header[7:].strip() if header.lower().startswith("bearer ") else request.query_params.get("access_token")
     tok = state.authenticate(raw) if raw else None
     if tok is None:
         raise ApiError(auth_error())
     request.scope["sandbox.record"].user = tok.email
     needed = _CONTENT_SCOPES if content else None
-    if not any(s.startswith(_DRIVE_SCOPE) for s in tok.scopes) or (
-        needed is not None and not needed & set(tok.scopes)
-    ):
+    if not any(s.startswith(_DRIVE_SCOPE) for s in tok.scopes) or (needed is not None and not needed & set(tok.scopes)):
         raise ApiError(google_error(403, "insufficientPermissions"))
     return state.drive(tok.email), tok
 
@@ -95,9 +89,7 @@ def int_param(request: Request, name: str, default: int, low: int = 1, high: int
     except ValueError:
         raise ApiError(invalid_param(name, f"Invalid value '{raw}'. Values must be integers.")) from None
     if value < low:
-        raise ApiError(
-            invalid_param(name, f"Invalid value '{raw}'. Values must be within the range: [{low}, {high}]")
-        )
+        raise ApiError(invalid_param(name, f"Invalid value '{raw}'. Values must be within the range: [{low}, {high}]"))
     return min(value, high)  # Drive coerces values above the maximum rather than failing
 
 
@@ -152,9 +144,7 @@ def about_get(request: Request) -> Response:
     drive, _ = authenticate(request)
     if not request.query_params.get("fields"):
         raise ApiError(
-            google_error(
-                400, "required", "The 'fields' parameter is required for this method.", location="fields"
-            )
+            google_error(400, "required", "The 'fields' parameter is required for this method.", location="fields")
         )
     from connectors_pipeline.sandbox.native_export import EXPORT_TARGETS
 
@@ -225,9 +215,7 @@ def _check_corpora(request: Request) -> None:
     corpora = q.get("corpora", "user")
     if corpora not in ("user", "domain", "drive", "allDrives"):
         raise ApiError(invalid_param("corpora"))
-    supports = bool_param(request, "supportsAllDrives", False) or bool_param(
-        request, "supportsTeamDrives", False
-    )
+    supports = bool_param(request, "supportsAllDrives", False) or bool_param(request, "supportsTeamDrives", False)
     include = bool_param(request, "includeItemsFromAllDrives", False) or bool_param(
         request, "includeTeamDriveItems", False
     )
@@ -239,9 +227,7 @@ def _check_corpora(request: Request) -> None:
     if corpora in ("drive", "allDrives") and not include:
         raise ApiError(google_error(403, "teamDriveIncludeItemsRequired"))
     if drive_id:  # the sandbox has no shared drives
-        raise ApiError(
-            google_error(404, "notFound", f"Shared drive not found: {drive_id}", location="driveId")
-        )
+        raise ApiError(google_error(404, "notFound", f"Shared drive not found: {drive_id}", location="driveId"))
 
 
 def files_list(request: Request) -> Response:
@@ -295,9 +281,7 @@ def start_page_token(request: Request) -> Response:
     drive, _ = authenticate(request)
     drive_id = request.query_params.get("driveId")
     if drive_id:
-        raise ApiError(
-            google_error(404, "notFound", f"Shared drive not found: {drive_id}", location="driveId")
-        )
+        raise ApiError(google_error(404, "notFound", f"Shared drive not found: {drive_id}", location="driveId"))
     body = {"kind": "drive#startPageToken", "startPageToken": drive.start_page_token()}
     return json_response(select(request, body, "StartPageToken", {"kind": None, "startPageToken": None}))
 

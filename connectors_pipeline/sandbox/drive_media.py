@@ -103,9 +103,7 @@ def export_file(request: Request, file_id: str) -> Response:
         raise ApiError(google_error(403, "fileNotExportable", location="fileId"))
     if target not in EXPORT_TARGETS[kind]:
         raise ApiError(
-            google_error(
-                400, "badRequest", "The requested conversion is not supported.", location="convertTo"
-            )
+            google_error(400, "badRequest", "The requested conversion is not supported.", location="convertTo")
         )
     doc = native if native is not None else NativeDocument(kind=kind, title=name)
     too_large = google_error(403, "exportSizeLimitExceeded")
@@ -117,9 +115,7 @@ def export_file(request: Request, file_id: str) -> Response:
         raise ApiError(too_large) from None
     except ValueError:
         raise ApiError(
-            google_error(
-                400, "badRequest", "The requested conversion is not supported.", location="convertTo"
-            )
+            google_error(400, "badRequest", "The requested conversion is not supported.", location="convertTo")
         ) from None
     if len(data) > limit:  # tests may lower the limit below the real 10 MB
         raise ApiError(too_large)

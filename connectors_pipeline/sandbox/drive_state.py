@@ -136,9 +136,7 @@ class DriveAccount:
             f.shortcut_target, f.shortcut_target_mime = target.id, target.mime_type
             return fid
 
-    def update_content(
-        self, file_id: str, content: bytes | None = None, native: NativeDocument | None = None
-    ) -> None:
+    def update_content(self, file_id: str, content: bytes | None = None, native: NativeDocument | None = None) -> None:
         with self._lock:
             f = self._get(file_id)
             if content is not None:

@@ -78,9 +78,7 @@ def _sub_schema(prop: dict[str, Any], schemas: dict[str, Any]) -> dict[str, Any]
     return None
 
 
-def validate_fields(
-    tree: FieldTree, schema: dict[str, Any], schemas: dict[str, Any], prefix: str = ""
-) -> None:
+def validate_fields(tree: FieldTree, schema: dict[str, Any], schemas: dict[str, Any], prefix: str = "") -> None:
     """Reject names the resource does not have, as Google does, using the discovery document's schemas."""
     props: dict[str, Any] = schema.get("properties") or {}
     for name, sub in tree.items():

@@ -26,15 +26,11 @@ def _state(request: Request) -> SandboxState:
 def _loopback(redirect_uri: str) -> bool:
     """Installed-app clients may only redirect to a loopback address over http (any port)."""
     parts = urlsplit(redirect_uri)
-    return (
-        parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost", "::1") and not parts.fragment
-    )
+    return parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost", "::1") and not parts.fragment
 
 
 def _valid_scope(scope: str) -> bool:
-    return scope in _OPENID_SCOPES or (
-        scope.startswith(_KNOWN_SCOPE_PREFIX) and len(scope) > len(_KNOWN_SCOPE_PREFIX)
-    )
+    return scope in _OPENID_SCOPES or (scope.startswith(_KNOWN_SCOPE_PREFIX) and len(scope) > len(_KNOWN_SCOPE_PREFIX))
 
 
 def _redirect(redirect_uri: str, params: dict[str, str]) -> Response:
@@ -48,9 +44,7 @@ async def authorize(request: Request) -> Response:
     q = request.query_params
     client_id, redirect_uri = q.get("client_id", ""), q.get("redirect_uri", "")
     if client_id not in state.clients:
-        return PlainTextResponse(
-            "Error 401: invalid_client\nThe OAuth client was not found.", status_code=401
-        )
+        return PlainTextResponse("Error 401: invalid_client\nThe OAuth client was not found.", status_code=401)
     if not redirect_uri or not _loopback(redirect_uri):
         return PlainTextResponse(
             "Error 400: redirect_uri_mismatch\nredirect_uri must be a loopback http URI.", status_code=400

@@ -41,9 +41,7 @@ def seed_drive(state: SandboxState, email: str, corpus: Sequence[CorpusFile]) ->
         for index, entry in enumerate(corpus):
             if entry.shortcut_to is not None:
                 if entry.shortcut_to not in ids:
-                    raise ValueError(
-                        f"corpus entry {index} is a shortcut to {entry.shortcut_to}, which is no file"
-                    )
+                    raise ValueError(f"corpus entry {index} is a shortcut to {entry.shortcut_to}, which is no file")
                 ids[index] = drive.add_shortcut(entry.name, folder_id(entry.folder), ids[entry.shortcut_to])
         for index, entry in enumerate(corpus):
             if entry.trashed:

@@ -30,9 +30,7 @@ def _config(state: SandboxState, host: str, port: int, log_level: str) -> uvicor
 class SandboxServer:
     """`with SandboxServer(state) as server:` serves `state` at `server.url` until the block ends."""
 
-    def __init__(
-        self, state: SandboxState, port: int = 0, host: str = "127.0.0.1", log_level: str = "warning"
-    ) -> None:
+    def __init__(self, state: SandboxState, port: int = 0, host: str = "127.0.0.1", log_level: str = "warning") -> None:
         self.state = state
         self.host = host
         self._requested_port = port
@@ -94,8 +92,6 @@ class SandboxServer:
         self.stop()
 
 
-def serve_forever(
-    state: SandboxState, host: str = "127.0.0.1", port: int = 8765, log_level: str = "info"
-) -> None:
+def serve_forever(state: SandboxState, host: str = "127.0.0.1", port: int = 8765, log_level: str = "info") -> None:
     """Serve in the foreground until Ctrl-C (for `connectors sandbox serve --port P`)."""
     uvicorn.Server(_config(state, host, port, log_level)).run()

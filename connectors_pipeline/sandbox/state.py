@@ -225,9 +225,11 @@ class SandboxState:
         return hashlib.sha256(f"sandbox-refresh-tokens-{self.seed}".encode()).digest()
 
     def _signed_refresh_token(self, email: str, client_id: str, scopes: tuple[str, ...]) -> str:
-        payload = base64.urlsafe_b64encode(
-            json.dumps([email, client_id, list(scopes), self._secret("", 16)]).encode()
-        ).decode().rstrip("=")
+        payload = (
+            base64.urlsafe_b64encode(json.dumps([email, client_id, list(scopes), self._secret("", 16)]).encode())
+            .decode()
+            .rstrip("=")
+        )
         mac = hmac.new(self._signing_key(), payload.encode(), hashlib.sha256).hexdigest()[:32]
         return f"1//0Sbx{payload}.{mac}"
 
@@ -320,9 +322,7 @@ class SandboxState:
         pattern = re.compile(path_regex)
         with self.lock:
             return [
-                r
-                for r in self.requests
-                if pattern.search(r.path) and (method is None or r.method == method.upper())
+                r for r in self.requests if pattern.search(r.path) and (method is None or r.method == method.upper())
             ]
 
     def inject_fault(

@@ -27,9 +27,7 @@ from connectors_pipeline.extract import Extracted, ExtractionLimits, extract
 )
 def test_empty_input_gives_empty_text(write, mime, extractor):
     result = extract(write("empty", b""), mime)
-    assert result == Extracted(
-        text="", title=None, content_hash=hashlib.sha256(b"").hexdigest(), extractor=extractor
-    )
+    assert result == Extracted(text="", title=None, content_hash=hashlib.sha256(b"").hexdigest(), extractor=extractor)
 
 
 @pytest.mark.parametrize(

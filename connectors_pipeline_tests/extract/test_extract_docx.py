@@ -80,9 +80,7 @@ def test_docx_hyperlink_becomes_markdown_link(write, make_docx):
         link.append(run)
         paragraph._p.append(link)
 
-    assert (
-        extract(write("link.docx", make_docx(build)), DOCX).text == "See [the spec](https://example.com/spec)"
-    )
+    assert extract(write("link.docx", make_docx(build)), DOCX).text == "See [the spec](https://example.com/spec)"
 
 
 @pytest.mark.parametrize(

@@ -43,9 +43,7 @@ def test_server_side_expiry_refreshes_once_and_saves_the_new_token(sandbox: Any)
 
 
 def test_locally_expired_token_is_refreshed_before_the_call(sandbox: Any) -> None:
-    stale = sandbox.tokens.model_copy(
-        update={"expiry": datetime.now(UTC).replace(tzinfo=None) - timedelta(hours=1)}
-    )
+    stale = sandbox.tokens.model_copy(update={"expiry": datetime.now(UTC).replace(tzinfo=None) - timedelta(hours=1)})
     sandbox.state.reset_requests()
     sandbox.provider(tokens=stale).profile()
     assert [r.path for r in sandbox.state.requests if r.path != "/discovery/v1/apis/drive/v3/rest"][:2] == [
@@ -57,9 +55,7 @@ def test_locally_expired_token_is_refreshed_before_the_call(sandbox: Any) -> Non
 
 def test_refresh_while_downloading_from_several_threads(sandbox: Any) -> None:
     drive = sandbox.drive
-    blobs = {
-        drive.create_file(f"f{i}.bin", None, "application/pdf", bytes([i]) * 50_000): i for i in range(6)
-    }
+    blobs = {drive.create_file(f"f{i}.bin", None, "application/pdf", bytes([i]) * 50_000): i for i in range(6)}
     provider = sandbox.provider(download_chunk_bytes=8192)
     items = {item.external_id: item for item in provider.snapshot(Scope()).items}
     sandbox.state.expire_access_tokens(sandbox.email)

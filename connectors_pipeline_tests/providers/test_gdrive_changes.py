@@ -68,9 +68,7 @@ def test_changes_outside_the_scope_are_moved_out(sandbox: Any) -> None:
     by_id = {c.external_id: c for c in provider.changes(cursor, scope).changes}
     assert by_id[stays].item is not None and by_id[stays].item.paths == ("/In/Deep/stays.txt",)
     assert by_id[leaves].removal == RemovalReason.MOVED_OUT_OF_SCOPE
-    flat = {
-        c.external_id: c for c in provider.changes(cursor, Scope(roots=(inside,), recursive=False)).changes
-    }
+    flat = {c.external_id: c for c in provider.changes(cursor, Scope(roots=(inside,), recursive=False)).changes}
     assert flat[stays].removal == RemovalReason.MOVED_OUT_OF_SCOPE
     assert all(c.item is None or c.item.mime_type != GOOGLE_FOLDER for c in flat.values())
 

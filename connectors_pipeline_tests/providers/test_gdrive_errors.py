@@ -63,9 +63,7 @@ def test_rate_limit_carries_retry_after() -> None:
 
 
 def test_export_400_is_unsupported_target() -> None:
-    assert isinstance(
-        translate(http_error(400, "badRequest"), "x", operation="export"), UnsupportedContentError
-    )
+    assert isinstance(translate(http_error(400, "badRequest"), "x", operation="export"), UnsupportedContentError)
 
 
 @pytest.mark.parametrize(

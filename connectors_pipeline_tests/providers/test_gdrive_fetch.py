@@ -23,9 +23,7 @@ def items(seeded: Any) -> dict[str, RemoteItem]:
     return {item.name: item for item in seeded.provider().snapshot(Scope()).items}
 
 
-def test_binary_download_is_chunked_and_byte_identical(
-    seeded: Any, items: dict[str, RemoteItem], corpus: Any
-) -> None:
+def test_binary_download_is_chunked_and_byte_identical(seeded: Any, items: dict[str, RemoteItem], corpus: Any) -> None:
     entry = next(e for e in corpus if e.name == "Kickoff minutes.docx")
     item = items[entry.name]
     assert len(entry.content) > 10 * 1024
@@ -77,14 +75,9 @@ def test_sheet_and_slides_follow_the_plan(seeded: Any, items: dict[str, RemoteIt
     provider = seeded.provider()
     sheet, slides = io.BytesIO(), io.BytesIO()
     assert provider.fetch(items["Budget 2024"], DEFAULT_EXPORT_PLAN, sheet).content_mime == "text/csv"
-    assert (
-        provider.fetch(items["Beta pitch deck"], DEFAULT_EXPORT_PLAN, slides).content_mime
-        == "application/pdf"
-    )
+    assert provider.fetch(items["Beta pitch deck"], DEFAULT_EXPORT_PLAN, slides).content_mime == "application/pdf"
     assert b"," in sheet.getvalue() and slides.getvalue().startswith(b"%PDF")
-    assert (
-        items["Budget 2024"].mime_type == GOOGLE_SHEET and items["Beta pitch deck"].mime_type == GOOGLE_SLIDES
-    )
+    assert items["Budget 2024"].mime_type == GOOGLE_SHEET and items["Beta pitch deck"].mime_type == GOOGLE_SLIDES
 
 
 def test_export_over_ten_megabytes_is_too_large(seeded: Any, items: dict[str, RemoteItem]) -> None:
@@ -106,8 +99,6 @@ def test_unexportable_target_is_skipped(seeded: Any, items: dict[str, RemoteItem
 
 
 def test_fetching_a_vanished_file_is_not_found(seeded: Any, items: dict[str, RemoteItem]) -> None:
-    ghost = RemoteItem(
-        provider="google_drive", external_id="1doesNotExist", name="x.pdf", mime_type="application/pdf"
-    )
+    ghost = RemoteItem(provider="google_drive", external_id="1doesNotExist", name="x.pdf", mime_type="application/pdf")
     with pytest.raises(NotFoundError):
         seeded.provider().fetch(ghost, DEFAULT_EXPORT_PLAN, io.BytesIO())

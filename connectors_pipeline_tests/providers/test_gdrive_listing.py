@@ -94,15 +94,11 @@ def test_snapshot_of_a_folder_scope(seeded: Any, corpus: list[Any]) -> None:
     assert {i.external_id: i.paths for i in recursive} == under
 
     flat = list(provider.snapshot(Scope(roots=(projects,), recursive=False)).items)
-    assert {i.external_id for i in flat} == {
-        seeded.seeded[i] for i in expected if corpus[i].folder == ("Projects",)
-    }
+    assert {i.external_id for i in flat} == {seeded.seeded[i] for i in expected if corpus[i].folder == ("Projects",)}
 
     # a shortcut inside the scope pulls in its target from outside it, at the shortcut's path only
     shared = by_name["Shared Notes"]
-    pdf = next(
-        i for i, e in enumerate(corpus) if e.shortcut_to is None and e.name == "Project Alpha overview.pdf"
-    )
+    pdf = next(i for i, e in enumerate(corpus) if e.shortcut_to is None and e.name == "Project Alpha overview.pdf")
     items = {i.external_id: i for i in provider.snapshot(Scope(roots=(shared,))).items}
     assert items[seeded.seeded[pdf]].paths == ("/Shared Notes/Project Alpha overview.pdf",)
 

@@ -66,9 +66,7 @@ def creds(state: SandboxState, server: SandboxServer) -> Credentials:
 
 @pytest.fixture
 def service(server: SandboxServer, creds: Credentials) -> Resource:
-    return build(
-        "drive", "v3", credentials=creds, discoveryServiceUrl=discovery_url(server), cache_discovery=False
-    )
+    return build("drive", "v3", credentials=creds, discoveryServiceUrl=discovery_url(server), cache_discovery=False)
 
 
 def index_of(corpus: list[CorpusFile], label: str) -> int:

@@ -44,19 +44,12 @@ def test_list_with_q_fields_and_pagination(state: SandboxState, service: Resourc
     assert len(files) == len(expected)  # no duplicates across pages
     pages = state.requests_to("^/drive/v3/files$")
     assert len(pages) == -(-len(expected) // 7)
-    assert all(
-        set(f) <= {"id", "name", "mimeType", "parents", "md5Checksum", "modifiedTime", "trashed"}
-        for f in files
-    )
+    assert all(set(f) <= {"id", "name", "mimeType", "parents", "md5Checksum", "modifiedTime", "trashed"} for f in files)
     assert all(f["modifiedTime"].endswith("Z") and f["trashed"] is False for f in files)
 
 
 def test_list_children_of_root_and_default_fields(service: Resource) -> None:
-    page = (
-        service.files()
-        .list(q="'root' in parents and mimeType = 'application/vnd.google-apps.folder'")
-        .execute()
-    )
+    page = service.files().list(q="'root' in parents and mimeType = 'application/vnd.google-apps.folder'").execute()
     assert page["kind"] == "drive#fileList" and page["incompleteSearch"] is False
     names = {f["name"] for f in page["files"]}
     assert {"Projects", "Finance"} <= names
@@ -65,9 +58,7 @@ def test_list_children_of_root_and_default_fields(service: Resource) -> None:
 
 def test_get_metadata_and_not_found(state: SandboxState, service: Resource, corpus: list[CorpusFile]) -> None:
     pdf_id = state.seeded_ids[index_of(corpus, "pdf")]  # type: ignore[attr-defined]
-    meta = (
-        service.files().get(fileId=pdf_id, fields="id,name,size,md5Checksum,version,headRevisionId").execute()
-    )
+    meta = service.files().get(fileId=pdf_id, fields="id,name,size,md5Checksum,version,headRevisionId").execute()
     content = corpus[index_of(corpus, "pdf")].content
     assert content is not None and meta["size"] == str(len(content))
     with pytest.raises(HttpError) as excinfo:
@@ -76,9 +67,7 @@ def test_get_metadata_and_not_found(state: SandboxState, service: Resource, corp
     assert excinfo.value.error_details[0]["reason"] == "notFound"
 
 
-def test_multi_chunk_download_uses_range(
-    state: SandboxState, service: Resource, corpus: list[CorpusFile]
-) -> None:
+def test_multi_chunk_download_uses_range(state: SandboxState, service: Resource, corpus: list[CorpusFile]) -> None:
     index = index_of(corpus, "oversize")
     content = corpus[index].content
     assert content is not None and len(content) == 300_000
@@ -116,9 +105,7 @@ def test_native_download_refused_and_export_works(
     markdown = service.files().export_media(fileId=doc_id, mimeType="text/markdown").execute()
     assert markdown.decode("utf-8").strip()
     buffer = io.BytesIO()
-    downloader = MediaIoBaseDownload(
-        buffer, service.files().export_media(fileId=doc_id, mimeType="application/pdf")
-    )
+    downloader = MediaIoBaseDownload(buffer, service.files().export_media(fileId=doc_id, mimeType="application/pdf"))
     while not downloader.next_chunk()[1]:
         pass
     assert buffer.getvalue().startswith(b"%PDF")
@@ -215,9 +202,7 @@ def test_only_roots_differ_from_production(server: SandboxServer, service: Resou
     bundled_path = Path(googleapiclient.__file__).parent / "discovery_cache" / "documents" / "drive.v3.json"
     bundled = json.loads(bundled_path.read_text())
     rooted = {"rootUrl", "baseUrl", "mtlsRootUrl"}
-    assert {k: v for k, v in served.items() if k not in rooted} == {
-        k: v for k, v in bundled.items() if k not in rooted
-    }
+    assert {k: v for k, v in served.items() if k not in rooted} == {k: v for k, v in bundled.items() if k not in rooted}
     assert served["rootUrl"] == f"{server.url}/"
     assert served["baseUrl"] == f"{server.url}/drive/v3/"
     assert service.files().list(pageSize=3).uri.startswith(f"{server.url}/drive/v3/files?")

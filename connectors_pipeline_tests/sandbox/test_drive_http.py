@@ -49,9 +49,7 @@ def test_users_see_only_their_drive(state: SandboxState, server: SandboxServer, 
     bob = httpx.get(f"{server.url}/drive/v3/files", headers={"Authorization": f"Bearer {access}"}).json()
     assert bob["files"] == []
     some_id = next(iter(state.seeded_ids.values()))  # type: ignore[attr-defined]
-    response = httpx.get(
-        f"{server.url}/drive/v3/files/{some_id}", headers={"Authorization": f"Bearer {access}"}
-    )
+    response = httpx.get(f"{server.url}/drive/v3/files/{some_id}", headers={"Authorization": f"Bearer {access}"})
     assert response.status_code == 404
     assert response.json()["error"]["errors"][0] == {
         "message": f"File not found: {some_id}.",
@@ -92,9 +90,7 @@ def test_users_see_only_their_drive(state: SandboxState, server: SandboxServer, 
         ({"supportsAllDrives": "maybe"}, 400, "invalid"),
     ],
 )
-def test_files_list_parameter_errors(
-    client: httpx.Client, params: dict[str, str], status: int, reason: str
-) -> None:
+def test_files_list_parameter_errors(client: httpx.Client, params: dict[str, str], status: int, reason: str) -> None:
     response = client.get("/drive/v3/files", params=params)
     assert response.status_code == status, response.text
     assert _reason(response) == reason
@@ -120,9 +116,7 @@ def test_files_list_accepts_gspread_style_parameters(client: httpx.Client) -> No
 def test_page_token_is_bound_to_its_query(client: httpx.Client) -> None:
     first = client.get("/drive/v3/files", params={"pageSize": 2, "q": "trashed = false"}).json()
     token = first["nextPageToken"]
-    assert client.get(
-        "/drive/v3/files", params={"pageSize": 2, "q": "trashed = false", "pageToken": token}
-    ).is_success
+    assert client.get("/drive/v3/files", params={"pageSize": 2, "q": "trashed = false", "pageToken": token}).is_success
     other = client.get("/drive/v3/files", params={"pageSize": 2, "q": "trashed = true", "pageToken": token})
     assert other.status_code == 400
 
@@ -138,9 +132,7 @@ def test_order_by_folder_then_name_desc(client: httpx.Client) -> None:
     assert folders == sorted(folders, reverse=True)
 
 
-def test_list_includes_trashed_unless_filtered(
-    state: SandboxState, client: httpx.Client, corpus: list
-) -> None:
+def test_list_includes_trashed_unless_filtered(state: SandboxState, client: httpx.Client, corpus: list) -> None:
     trashed_id = state.seeded_ids[index_of(corpus, "trashed")]  # type: ignore[attr-defined]
     all_ids = {f["id"] for f in client.get("/drive/v3/files", params={"pageSize": 1000}).json()["files"]}
     live = client.get("/drive/v3/files", params={"pageSize": 1000, "q": "trashed = false"}).json()["files"]
@@ -152,18 +144,14 @@ def test_shortcut_resource(state: SandboxState, client: httpx.Client, corpus: li
     target_index = corpus[index].shortcut_to
     assert target_index is not None
     ids = state.seeded_ids  # type: ignore[attr-defined]
-    body = client.get(
-        f"/drive/v3/files/{ids[index]}", params={"fields": "mimeType,shortcutDetails,size"}
-    ).json()
+    body = client.get(f"/drive/v3/files/{ids[index]}", params={"fields": "mimeType,shortcutDetails,size"}).json()
     assert body == {
         "mimeType": "application/vnd.google-apps.shortcut",
         "shortcutDetails": {"targetId": ids[target_index], "targetMimeType": corpus[target_index].mime_type},
     }
 
 
-def test_full_resource_and_root_alias(
-    state: SandboxState, client: httpx.Client, corpus: list[CorpusFile]
-) -> None:
+def test_full_resource_and_root_alias(state: SandboxState, client: httpx.Client, corpus: list[CorpusFile]) -> None:
     root = client.get("/drive/v3/files/root", params={"fields": "id,name,mimeType"}).json()
     assert root == {
         "id": state.drive(ALICE).root_id,
@@ -173,9 +161,7 @@ def test_full_resource_and_root_alias(
     doc_id = state.seeded_ids[index_of(corpus, "google_doc")]  # type: ignore[attr-defined]
     doc = client.get(f"/drive/v3/files/{doc_id}", params={"fields": "*"}).json()
     assert "md5Checksum" not in doc and "size" not in doc
-    assert doc["exportLinks"]["text/markdown"].endswith(
-        f"/drive/v3/files/{doc_id}/export?mimeType=text/markdown"
-    )
+    assert doc["exportLinks"]["text/markdown"].endswith(f"/drive/v3/files/{doc_id}/export?mimeType=text/markdown")
     assert len(doc["id"]) == 33 and doc["owners"][0]["emailAddress"] == ALICE
 
 
@@ -204,9 +190,7 @@ def test_media_range(
     assert content is not None
     n = len(content)
     headers = {"Range": range_header} if range_header else {}
-    response = client.get(
-        f"/drive/v3/files/{state.seeded_ids[index]}", params={"alt": "media"}, headers=headers
-    )  # type: ignore[attr-defined]
+    response = client.get(f"/drive/v3/files/{state.seeded_ids[index]}", params={"alt": "media"}, headers=headers)  # type: ignore[attr-defined]
     assert response.status_code == status
     assert "content-encoding" not in response.headers
     if content_range:
@@ -215,9 +199,7 @@ def test_media_range(
         assert response.content == content[body_slice]
 
 
-def test_metadata_only_scope_cannot_download(
-    state: SandboxState, server: SandboxServer, corpus: list
-) -> None:
+def test_metadata_only_scope_cannot_download(state: SandboxState, server: SandboxServer, corpus: list) -> None:
     access, _ = state.issue_tokens(ALICE, ("https://www.googleapis.com/auth/drive.metadata.readonly",))
     headers = {"Authorization": f"Bearer {access}"}
     file_id = state.seeded_ids[index_of(corpus, "pdf")]  # type: ignore[attr-defined]
@@ -240,9 +222,7 @@ def test_changes_parameters(state: SandboxState, client: httpx.Client) -> None:
     keep = drive.create_file("a.txt", None, "text/plain", b"a")
     gone = drive.create_file("b.txt", None, "text/plain", b"b")
     drive.delete(gone)
-    without_removed = client.get(
-        "/drive/v3/changes", params={"pageToken": start, "includeRemoved": "false"}
-    ).json()
+    without_removed = client.get("/drive/v3/changes", params={"pageToken": start, "includeRemoved": "false"}).json()
     assert [c["fileId"] for c in without_removed["changes"]] == [keep]
     default = client.get("/drive/v3/changes", params={"pageToken": start}).json()
     assert [c["fileId"] for c in default["changes"]] == [keep, gone]
@@ -260,9 +240,7 @@ def test_trashing_a_folder_trashes_its_contents(state: SandboxState, client: htt
     drive.trash(folder)
     body = client.get(f"/drive/v3/files/{inner}", params={"fields": "trashed,explicitlyTrashed"}).json()
     assert body == {"trashed": True, "explicitlyTrashed": False}
-    changed = client.get(
-        "/drive/v3/changes", params={"pageToken": start, "fields": "changes(fileId,file/trashed)"}
-    )
+    changed = client.get("/drive/v3/changes", params={"pageToken": start, "fields": "changes(fileId,file/trashed)"})
     assert changed.json()["changes"] == [
         {"fileId": folder, "file": {"trashed": True}},
         {"fileId": inner, "file": {"trashed": True}},

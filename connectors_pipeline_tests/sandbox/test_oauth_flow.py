@@ -138,9 +138,7 @@ def test_authorize_rejects_bad_requests(
         "state": "xyz",
     }
     query.update(params)  # type: ignore[arg-type]
-    response = httpx.get(
-        f"{server.url}/o/oauth2/auth", params={k: v for k, v in query.items() if v is not None}
-    )
+    response = httpx.get(f"{server.url}/o/oauth2/auth", params={k: v for k, v in query.items() if v is not None})
     assert response.status_code == status
     if error:
         got = parse_qs(urlsplit(response.headers["location"]).query)

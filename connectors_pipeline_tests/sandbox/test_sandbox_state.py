@@ -23,9 +23,7 @@ SMALL: list[CorpusFile] = [
         None,
         native=NativeDocument("document", "Spec", "# Spec\n\nBody"),
     ),
-    CorpusFile(
-        (), "Link to plan", "application/vnd.google-apps.shortcut", None, shortcut_to=0, label="shortcut"
-    ),
+    CorpusFile((), "Link to plan", "application/vnd.google-apps.shortcut", None, shortcut_to=0, label="shortcut"),
     CorpusFile(("Old",), "junk.txt", "text/plain", b"junk", trashed=True, label="trashed"),
 ]
 
@@ -143,9 +141,7 @@ def test_server_picks_a_port_and_releases_it() -> None:
     state = SandboxState()
     with SandboxServer(state) as server:
         assert server.port > 0 and server.url == f"http://127.0.0.1:{server.port}"
-        assert (
-            httpx.get(f"{server.url}/discovery/v1/apis/gmail/v1/rest").json()["rootUrl"] == server.url + "/"
-        )
+        assert httpx.get(f"{server.url}/discovery/v1/apis/gmail/v1/rest").json()["rootUrl"] == server.url + "/"
         assert httpx.get(f"{server.url}/discovery/v1/apis/nope/v9/rest").status_code == 404
         port = server.port
     with socket.socket() as sock:

@@ -23,9 +23,7 @@ CHANGE_FIELDS = f"nextPageToken, newStartPageToken, changes(changeType, removed,
 
 def start_page_token(client: DriveClient, scope: Scope) -> str:
     kwargs: dict[str, Any] = {"supportsAllDrives": True} if scope.include_shared_drives else {}
-    response = client.execute(
-        client.service.changes().getStartPageToken(**kwargs), "getting the change cursor"
-    )
+    response = client.execute(client.service.changes().getStartPageToken(**kwargs), "getting the change cursor")
     return str(response["startPageToken"])
 
 

@@ -109,9 +109,7 @@ class DriveClient:
         """This thread's authorized http (created on first use)."""
         authed = getattr(self._local, "http", None)
         if authed is None:
-            authed = google_auth_httplib2.AuthorizedHttp(
-                self._creds, http=httplib2.Http(timeout=self._timeout)
-            )
+            authed = google_auth_httplib2.AuthorizedHttp(self._creds, http=httplib2.Http(timeout=self._timeout))
             self._local.http = authed
         return authed
 
@@ -135,9 +133,7 @@ class DriveClient:
         """Execute one API request on this thread's http; no retries here (num_retries=0)."""
         return self.call(lambda: request.execute(http=self.http(), num_retries=0), what)
 
-    def download(
-        self, request: HttpRequest, out: BinaryIO, chunk_bytes: int, what: str, *, operation: str
-    ) -> int:
+    def download(self, request: HttpRequest, out: BinaryIO, chunk_bytes: int, what: str, *, operation: str) -> int:
         """Stream a media request into `out` in Range chunks; returns the bytes written."""
         request.http = self.http()  # MediaIoBaseDownload sends every chunk through request.http
 

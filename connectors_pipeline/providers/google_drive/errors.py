@@ -61,9 +61,7 @@ def retry_after_seconds(exc: HttpError) -> float | None:
         return None  # an HTTP-date; rare enough that the shared backoff can take over
 
 
-def _from_http_error(
-    exc: HttpError, what: str, operation: str | None, secrets: Iterable[str | None]
-) -> ConnectorError:
+def _from_http_error(exc: HttpError, what: str, operation: str | None, secrets: Iterable[str | None]) -> ConnectorError:
     error = _classify_http_error(exc, what, operation, secrets)
     # callers that must tell one status from another (a stale cursor) read these, not the message
     error.http_status = exc.status_code  # type: ignore[attr-defined]
@@ -77,11 +75,7 @@ def _classify_http_error(
     status = exc.status_code
     reason = http_reason(exc)
     api_message = redact((exc.reason or "")[:200], secrets)
-    message = (
-        f"{what}: HTTP {status}"
-        + (f" {reason}" if reason else "")
-        + (f" ({api_message})" if api_message else "")
-    )
+    message = f"{what}: HTTP {status}" + (f" {reason}" if reason else "") + (f" ({api_message})" if api_message else "")
     if status == 429 or (status == 403 and reason in RATE_LIMIT_REASONS):
         return RateLimitedError(message, retry_after=retry_after_seconds(exc))
     if status == 403 and reason == "exportSizeLimitExceeded":

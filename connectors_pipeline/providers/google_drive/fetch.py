@@ -33,9 +33,7 @@ DEFAULT_EXPORT_PLAN = ExportPlan(
 )
 
 
-def fetch_item(
-    client: DriveClient, item: RemoteItem, plan: ExportPlan, out: BinaryIO, chunk_bytes: int
-) -> Provenance:
+def fetch_item(client: DriveClient, item: RemoteItem, plan: ExportPlan, out: BinaryIO, chunk_bytes: int) -> Provenance:
     if item.mime_type in (GOOGLE_FOLDER, GOOGLE_SHORTCUT):
         raise UnsupportedContentError(f"{item.mime_type} has no content to fetch")
     if is_provider_native(item.mime_type):
@@ -45,9 +43,7 @@ def fetch_item(
     return Provenance(method="download", source_mime=item.mime_type, content_mime=item.mime_type)
 
 
-def _export(
-    client: DriveClient, item: RemoteItem, plan: ExportPlan, out: BinaryIO, chunk_bytes: int
-) -> Provenance:
+def _export(client: DriveClient, item: RemoteItem, plan: ExportPlan, out: BinaryIO, chunk_bytes: int) -> Provenance:
     targets = plan.targets.get(item.mime_type, ())
     if not targets:
         raise UnsupportedContentError(f"no allowed export format for {item.mime_type}")
@@ -72,14 +68,10 @@ def _export(
             out.seek(start)
             out.truncate()
             continue
-        return Provenance(
-            method="export", source_mime=item.mime_type, content_mime=target, attempts=tuple(tried)
-        )
+        return Provenance(method="export", source_mime=item.mime_type, content_mime=target, attempts=tuple(tried))
     if too_large:
         raise ExportTooLargeError(
             f"file {item.external_id} is too large to export as any of {', '.join(targets)}"
             " (Drive's 10 MB export limit)"
         )
-    raise UnsupportedContentError(
-        f"file {item.external_id} could not be exported as any of {', '.join(targets)}"
-    )
+    raise UnsupportedContentError(f"file {item.external_id} could not be exported as any of {', '.join(targets)}")

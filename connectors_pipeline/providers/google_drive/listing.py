@@ -157,11 +157,7 @@ class DriveLister:
                 parents = tuple(p for p in parents if p in in_scope)
                 if not parents:
                     continue
-            if (
-                not target
-                or meta.get("trashed")
-                or details.get("targetMimeType") in (GOOGLE_FOLDER, GOOGLE_SHORTCUT)
-            ):
+            if not target or meta.get("trashed") or details.get("targetMimeType") in (GOOGLE_FOLDER, GOOGLE_SHORTCUT):
                 self.stats.shortcuts_skipped += 1
                 continue
             paths.setdefault(target, []).extend(resolver.file_paths(meta.get("name", ""), parents))

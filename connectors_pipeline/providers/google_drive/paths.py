@@ -16,8 +16,7 @@ from connectors_pipeline.domain.items import RemoteItem
 
 PROVIDER_NAME = "google_drive"
 FILE_FIELDS = (
-    "id,name,mimeType,parents,size,md5Checksum,modifiedTime,version,headRevisionId,"
-    "trashed,webViewLink,shortcutDetails"
+    "id,name,mimeType,parents,size,md5Checksum,modifiedTime,version,headRevisionId,trashed,webViewLink,shortcutDetails"
 )
 FOLDER_FIELDS = "id,name,mimeType,parents,trashed"
 MAX_DEPTH = 64  # guards against parent cycles, which Drive should never produce

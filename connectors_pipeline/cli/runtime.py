@@ -1,0 +1,37 @@
+"""Opening the store and the Dagster instance the way every command needs them."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import click
+
+from connectors_pipeline.domain.errors import ConnectorError
+from connectors_pipeline.settings import Settings
+from connectors_pipeline.store import Store
+from connectors_pipeline.store.cipher import resolve_keyring
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def open_store(settings: Settings, *, allow_demo_key: bool = False) -> Store:
+    settings.home.mkdir(parents=True, exist_ok=True)
+    return Store.open(settings.database_url, resolve_keyring(settings, allow_demo_key=allow_demo_key))
+
+
+def prepare_dagster_home(settings: Settings) -> Path:
+    """DAGSTER_HOME under CONNECTORS_HOME, configured by the project's dagster.yaml."""
+    home = settings.dagster_home
+    home.mkdir(parents=True, exist_ok=True)
+    instance_yaml = home / "dagster.yaml"
+    source = PROJECT_ROOT / "dagster.yaml"
+    if source.exists() and (not instance_yaml.exists() or instance_yaml.read_bytes() != source.read_bytes()):
+        shutil.copyfile(source, instance_yaml)
+    os.environ["DAGSTER_HOME"] = str(home)
+    return home
+
+
+def fail(exc: ConnectorError) -> click.ClickException:
+    return click.ClickException(f"{type(exc).__name__}: {exc}")

@@ -1,0 +1,61 @@
+"""Connecting and removing accounts: the OAuth flow, org policy, encrypted storage and activity events."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Literal
+
+from connectors_pipeline.domain.credentials import OAuthClientConfig
+from connectors_pipeline.domain.errors import ConnectorError
+from connectors_pipeline.domain.policy import OrgPolicy
+from connectors_pipeline.providers.registry import provider_info
+from connectors_pipeline.store import AccountRecord, Store
+
+AuthMode = Literal["browser", "headless", "sandbox"]
+
+
+def connect_account(
+    store: Store,
+    policy: OrgPolicy,
+    provider: str,
+    client: OAuthClientConfig,
+    *,
+    mode: AuthMode,
+    login_hint: str | None = None,
+    prompt: Callable[[str], str] = input,
+    echo: Callable[[str], None] = print,
+) -> AccountRecord:
+    """Run the provider's OAuth flow, check policy against the real identity, store tokens encrypted."""
+    spec = provider_info(provider)
+    store.log_activity("connector_connect_started", context={"provider": provider, "mode": mode})
+    try:
+        policy.check_provider(provider)  # before any browser opens
+        tokens = spec.authorize(client, spec.oauth_scopes, mode=mode, login_hint=login_hint, prompt=prompt, echo=echo)
+        profile = spec.factory(client, tokens, lambda _fresh: None).profile()
+        policy.check_connect(provider, profile.email)
+    except ConnectorError as exc:
+        store.log_activity("connector_connect_failed", context={"provider": provider, "error": str(exc)})
+        raise
+    account = store.connect_account(
+        provider=provider,
+        external_account_id=profile.external_account_id,
+        email=profile.email,
+        display_name=profile.display_name,
+        client=client,
+        tokens=tokens,
+    )
+    store.log_activity(
+        "connector_connect_succeeded", partition_key=account.partition_key, context={"provider": provider}
+    )
+    return account
+
+
+def remove_account(store: Store, partition_key: str) -> bool:
+    """Revoke upstream (best effort), delete the tokens, disable sources. Returns whether revocation worked."""
+    store.log_activity("connector_disconnect_started", partition_key=partition_key)
+    account = store.get_account(partition_key)
+    client, tokens = store.load_credentials(partition_key)
+    revoked = provider_info(account.provider).revoke(client, tokens)
+    store.disconnect_account(partition_key, status="revoked" if revoked else "disconnected")
+    store.log_activity("connector_disconnect_succeeded", partition_key=partition_key, context={"revoked": revoked})
+    return revoked

@@ -1,0 +1,16 @@
+"""The code location: one set of connector definitions per registered provider."""
+
+import dagster as dg
+
+from connectors_pipeline.defs.factory import build_connector_defs
+from connectors_pipeline.defs.resources import ConnectorsResource
+from connectors_pipeline.providers.registry import PROVIDERS
+
+defs = dg.Definitions.merge(
+    *(build_connector_defs(spec) for spec in PROVIDERS.values()),
+    dg.Definitions(
+        resources={"connectors": ConnectorsResource()},
+        # Connector steps wait on HTTP, not CPU: one process per run avoids seconds of spawn per step.
+        executor=dg.in_process_executor,
+    ),
+)

@@ -1,0 +1,1 @@
+"""The Dagster layer: resources, the provider-agnostic asset factory, checks and sensors."""

@@ -1,0 +1,192 @@
+"""Delta cursors, sync job rows and the activity log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from connectors_pipeline.store import schema as t
+from connectors_pipeline.store.base import StoreBase
+from connectors_pipeline.store.records import ActivityRecord, JobRecord
+
+a = t.connector_accounts
+c = t.connector_cursors
+j = t.connector_jobs
+log = t.activity_log
+
+
+def _source_match(source_id: int | None) -> sa.ColumnElement[bool]:
+    return c.c.source_id.is_(None) if source_id is None else c.c.source_id == source_id
+
+
+class ActivityMixin(StoreBase):
+    # -- cursors --------------------------------------------------------------------------------
+
+    def get_cursor(self, partition_key: str, source_id: int | None = None) -> str | None:
+        """The committed cursor (a staged one does not count until committed)."""
+        with self._read() as conn:
+            account = self._account(conn, partition_key)
+            return conn.execute(
+                sa.select(c.c.value).where(c.c.account_id == account.id).where(_source_match(source_id))
+            ).scalar_one_or_none()
+
+    def set_cursor(self, partition_key: str, value: str, source_id: int | None = None) -> None:
+        """Advance the cursor; call only once the changes it covers are durably in the vault."""
+        with self._write() as conn:
+            self._upsert_cursor(conn, partition_key, source_id, value=value)
+
+    def stage_cursor(self, partition_key: str, value: str, source_id: int | None = None) -> None:
+        """Remember a cursor taken before a sweep, without advancing the committed one yet."""
+        with self._write() as conn:
+            self._upsert_cursor(conn, partition_key, source_id, staged_value=value)
+
+    def commit_staged_cursor(self, partition_key: str, source_id: int | None = None) -> str | None:
+        """Promote the staged cursor (if any) to the committed one; returns the committed cursor."""
+        with self._write() as conn:
+            account = self._account(conn, partition_key)
+            where = sa.and_(c.c.account_id == account.id, _source_match(source_id))
+            conn.execute(
+                sa.update(c)
+                .where(where)
+                .where(c.c.staged_value.is_not(None))
+                .values(value=c.c.staged_value, staged_value=None, updated_at=t.utcnow())
+            )
+            return conn.execute(sa.select(c.c.value).where(where)).scalar_one_or_none()
+
+    def _upsert_cursor(self, conn: sa.Connection, partition_key: str, source_id: int | None, **values: str) -> None:
+        account = self._account(conn, partition_key)
+        if source_id is not None:
+            owner = conn.execute(
+                sa.select(t.connector_sources.c.account_id).where(t.connector_sources.c.id == source_id)
+            ).scalar_one_or_none()
+            if owner != account.id:
+                raise ValueError(f"source {source_id} does not belong to account {partition_key}")
+        now = t.utcnow()
+        stmt = self._insert(c).values(account_id=account.id, source_id=source_id, updated_at=now, **values)
+        # The conflict target names the partial unique index that applies (see schema.py).
+        if source_id is None:
+            target: dict[str, Any] = dict(index_elements=[c.c.account_id], index_where=c.c.source_id.is_(None))
+        else:
+            target = dict(index_elements=[c.c.account_id, c.c.source_id], index_where=c.c.source_id.is_not(None))
+        updates = {k: stmt.excluded[k] for k in (*values, "updated_at")}
+        conn.execute(stmt.on_conflict_do_update(**target, set_=updates))
+
+    # -- jobs -----------------------------------------------------------------------------------
+
+    def start_job(self, partition_key: str | None, *, run_id: str | None, job_type: str, attempt: int = 1) -> int:
+        """A `running` job row; a retry of the same Dagster run (same run id, account and type)
+        reuses its row and records the attempt number instead of adding a row."""
+        now = t.utcnow()
+        with self._write() as conn:
+            account = self._account(conn, partition_key, lock=True) if partition_key else None
+            account_id = account.id if account else None
+            existing = None
+            if run_id is not None:
+                existing = conn.execute(
+                    sa.select(j.c.id)
+                    .where(j.c.dagster_run_id == run_id)
+                    .where(j.c.job_type == job_type)
+                    .where(j.c.account_id.is_(None) if account_id is None else j.c.account_id == account_id)
+                    .order_by(j.c.id.desc())
+                    .limit(1)
+                ).scalar_one_or_none()
+            if existing is not None:
+                conn.execute(
+                    sa.update(j)
+                    .where(j.c.id == existing)
+                    .values(status="running", attempts=attempt, error=None, finished_at=None)
+                )
+                return existing
+            return conn.execute(
+                sa.insert(j)
+                .values(
+                    account_id=account_id,
+                    dagster_run_id=run_id,
+                    job_type=job_type,
+                    status="running",
+                    attempts=attempt,
+                    counts={},
+                    started_at=now,
+                )
+                .returning(j.c.id)
+            ).scalar_one()
+
+    def find_running_job(self, partition_key: str | None, run_id: str | None) -> int | None:
+        """The newest `running` job of this account and Dagster run, if any (to finish it later)."""
+        with self._read() as conn:
+            account_id = self._account(conn, partition_key).id if partition_key else None
+            return conn.execute(
+                sa.select(j.c.id)
+                .where(j.c.account_id.is_(None) if account_id is None else j.c.account_id == account_id)
+                .where(j.c.dagster_run_id.is_(None) if run_id is None else j.c.dagster_run_id == run_id)
+                .where(j.c.status == "running")
+                .order_by(j.c.id.desc())
+                .limit(1)
+            ).scalar_one_or_none()
+
+    def finish_job(self, job_id: int, *, status: str, counts: dict[str, Any], error: str | None = None) -> None:
+        with self._write() as conn:
+            result = conn.execute(
+                sa.update(j)
+                .where(j.c.id == job_id)
+                .values(status=status, counts=dict(counts), error=error, finished_at=t.utcnow())
+            )
+            if result.rowcount == 0:
+                raise KeyError(f"no connector job {job_id}")
+
+    def list_jobs(self, limit: int = 50) -> list[JobRecord]:
+        query = (
+            sa.select(j, a.c.partition_key).outerjoin(a, a.c.id == j.c.account_id).order_by(j.c.id.desc()).limit(limit)
+        )
+        with self._read() as conn:
+            return [
+                JobRecord(
+                    id=row.id,
+                    partition_key=row.partition_key,
+                    dagster_run_id=row.dagster_run_id,
+                    job_type=row.job_type,
+                    status=row.status,
+                    attempts=row.attempts,
+                    counts=dict(row.counts or {}),
+                    error=row.error,
+                    started_at=row.started_at,
+                    finished_at=row.finished_at,
+                )
+                for row in conn.execute(query)
+            ]
+
+    # -- activity -------------------------------------------------------------------------------
+
+    def log_activity(
+        self, event: str, *, partition_key: str | None = None, context: dict[str, Any] | None = None
+    ) -> None:
+        """Append an event; tenant and user come from the account when one is given.
+        The context is stored as JSON and shown to people: never put secrets in it."""
+        with self._write() as conn:
+            account = self._account(conn, partition_key) if partition_key else None
+            self._log(conn, event, account, context)
+
+    def list_activity(self, limit: int = 50, partition_key: str | None = None) -> list[ActivityRecord]:
+        """Newest first."""
+        query = (
+            sa.select(log, a.c.partition_key)
+            .outerjoin(a, a.c.id == log.c.account_id)
+            .order_by(log.c.id.desc())
+            .limit(limit)
+        )
+        with self._read() as conn:
+            if partition_key is not None:
+                query = query.where(log.c.account_id == self._account(conn, partition_key).id)
+            return [
+                ActivityRecord(
+                    id=row.id,
+                    tenant_id=row.tenant_id,
+                    user_id=row.user_id,
+                    partition_key=row.partition_key,
+                    event=row.event,
+                    context=dict(row.context or {}),
+                    created_at=row.created_at,
+                )
+                for row in conn.execute(query)
+            ]

@@ -1,0 +1,89 @@
+"""Shared plumbing of the store's table groups: transactions, account lookup, dialect upserts, events."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from connectors_pipeline.store import schema as t
+from connectors_pipeline.store.cipher import KeyRing
+from connectors_pipeline.store.database import writer
+from connectors_pipeline.store.records import AccountNotFound
+
+
+@dataclass(frozen=True)
+class AccountRef:
+    """The columns most operations need to scope a query and label an event."""
+
+    id: int
+    partition_key: str
+    tenant_id: str
+    user_id: str
+    provider: str
+
+
+class StoreBase:
+    engine: sa.Engine
+    keyring: KeyRing | None
+
+    def __init__(self, engine: sa.Engine, keyring: KeyRing | None):
+        self.engine = engine
+        self.keyring = keyring
+        self._writer = writer(engine)
+
+    @contextmanager
+    def _read(self) -> Iterator[sa.Connection]:
+        """A read transaction (one consistent snapshot on both dialects)."""
+        with self.engine.connect() as conn:
+            yield conn
+
+    @contextmanager
+    def _write(self) -> Iterator[sa.Connection]:
+        """A write transaction: committed on success, rolled back on any exception."""
+        with self._writer.begin() as conn:
+            yield conn
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def _insert(self, table: sa.Table) -> Any:
+        """The dialect's INSERT, which has on_conflict_do_update / on_conflict_do_nothing."""
+        return (postgresql.insert if self.dialect == "postgresql" else sqlite.insert)(table)
+
+    def _account(self, conn: sa.Connection, partition_key: str, *, lock: bool = False) -> AccountRef:
+        a = t.connector_accounts
+        query = sa.select(a.c.id, a.c.partition_key, a.c.tenant_id, a.c.user_id, a.c.provider).where(
+            a.c.partition_key == partition_key
+        )
+        if lock:
+            # Serialises concurrent writers of the same account on PostgreSQL (no-op on SQLite,
+            # where BEGIN IMMEDIATE already serialises all writers).
+            query = query.with_for_update()
+        row = conn.execute(query).one_or_none()
+        if row is None:
+            raise AccountNotFound(partition_key)
+        return AccountRef(*row)
+
+    def _log(
+        self,
+        conn: sa.Connection,
+        event: str,
+        account: AccountRef | None,
+        context: dict[str, Any] | None,
+    ) -> None:
+        conn.execute(
+            sa.insert(t.activity_log).values(
+                tenant_id=account.tenant_id if account else None,
+                user_id=account.user_id if account else None,
+                account_id=account.id if account else None,
+                event=event,
+                context=dict(context or {}),
+                created_at=t.utcnow(),
+            )
+        )

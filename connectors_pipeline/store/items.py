@@ -1,0 +1,185 @@
+"""Connector items: the last seen remote state of every file and what the pipeline did with it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from itertools import islice
+from typing import Any
+
+import sqlalchemy as sa
+
+from connectors_pipeline.domain.items import RemoteItem
+from connectors_pipeline.store import schema as t
+from connectors_pipeline.store.base import AccountRef, StoreBase
+from connectors_pipeline.store.records import ItemNotFound, ItemRecord
+
+i = t.connector_items
+CHUNK_SIZE = 500  # rows per INSERT and per transaction: short locks, bounded statement size
+
+
+def _item_record(partition_key: str, row: sa.Row[Any]) -> ItemRecord:
+    m = row._mapping
+    return ItemRecord(
+        partition_key=partition_key,
+        external_id=m["external_id"],
+        name=m["name"],
+        paths=tuple(m["paths"] or ()),
+        mime_type=m["mime_type"],
+        size=m["size"],
+        modified_time=m["modified_time"],
+        version=m["version"],
+        md5=m["md5"],
+        trashed=m["trashed"],
+        status=m["status"],
+        skip_reason=m["skip_reason"],
+        skip_detail=m["skip_detail"],
+        last_error=m["last_error"],
+        blob_sha256=m["blob_sha256"],
+        content_mime=m["content_mime"],
+        content_size=m["content_size"],
+        provenance=dict(m["provenance"]) if m["provenance"] is not None else None,
+        fetched_version=m["fetched_version"],
+        synced_version=m["synced_version"],
+        vault_document_id=m["vault_document_id"],
+        updated_at=m["updated_at"],
+        web_url=m["web_url"],
+    )
+
+
+def _chunks(items: Iterable[RemoteItem], size: int) -> Iterator[list[RemoteItem]]:
+    iterator = iter(items)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+class ItemsMixin(StoreBase):
+    def load_items(self, partition_key: str) -> dict[str, ItemRecord]:
+        with self._read() as conn:
+            account = self._account(conn, partition_key)
+            rows = conn.execute(sa.select(i).where(i.c.account_id == account.id).order_by(i.c.id))
+            return {row.external_id: _item_record(partition_key, row) for row in rows}
+
+    def save_remote_items(self, partition_key: str, items: Iterable[RemoteItem], status: str = "pending") -> int:
+        """Upsert the remote state of `items` with `status`; returns how many rows were written.
+
+        Written ~500 rows per statement and transaction, so a 100,000-file listing neither holds a
+        lock for long nor builds one giant statement. Skip reason and detail are left as they are
+        (record_skip uses them to avoid logging the same skip again on every listing).
+        """
+        if status not in t.ITEM_STATUSES:
+            raise ValueError(f"item status must be one of {t.ITEM_STATUSES}, got {status!r}")
+        with self._read() as conn:
+            account = self._account(conn, partition_key)
+        saved = 0
+        for chunk in _chunks(items, CHUNK_SIZE):
+            # PostgreSQL refuses to upsert one row twice in a statement: keep the last occurrence.
+            unique = list({item.external_id: item for item in chunk}.values())
+            self._upsert_chunk(account, unique, status)
+            saved += len(unique)
+        return saved
+
+    def _upsert_chunk(self, account: AccountRef, items: list[RemoteItem], status: str) -> None:
+        now = t.utcnow()
+        rows = [
+            dict(
+                account_id=account.id,
+                external_id=item.external_id,
+                name=item.name,
+                paths=list(item.paths),
+                mime_type=item.mime_type,
+                size=item.size,
+                modified_time=item.modified_time,
+                version=item.version,
+                md5=item.md5,
+                trashed=item.trashed,
+                web_url=item.web_url,
+                status=status,
+                created_at=now,
+                updated_at=now,
+            )
+            for item in items
+        ]
+        # executemany of one cached statement: compiling a 500-row VALUES clause would cost more
+        # than running it (SQLAlchemy batches it into multi-row INSERTs on PostgreSQL itself).
+        stmt = self._insert(i)
+        updated = ("name", "paths", "mime_type", "size", "modified_time", "version", "md5", "trashed")
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[i.c.account_id, i.c.external_id],
+            set_={k: stmt.excluded[k] for k in (*updated, "web_url", "status", "updated_at")},
+        )
+        with self._write() as conn:
+            conn.execute(stmt, rows)
+
+    def _update_item(self, conn: sa.Connection, account: AccountRef, external_id: str, **values: Any) -> None:
+        result = conn.execute(
+            sa.update(i)
+            .where(i.c.account_id == account.id)
+            .where(i.c.external_id == external_id)
+            .values(updated_at=t.utcnow(), **values)
+        )
+        if result.rowcount == 0:
+            raise ItemNotFound(account.partition_key, external_id)
+
+    def record_fetch(
+        self,
+        partition_key: str,
+        external_id: str,
+        *,
+        blob_sha256: str,
+        content_mime: str,
+        size: int,
+        provenance: dict[str, Any],
+        version: str | None,
+    ) -> None:
+        """The item's bytes are in the blob store; status `fetched`."""
+        with self._write() as conn:
+            account = self._account(conn, partition_key)
+            self._update_item(
+                conn,
+                account,
+                external_id,
+                status="fetched",
+                blob_sha256=blob_sha256,
+                content_mime=content_mime,
+                content_size=size,
+                provenance=dict(provenance),
+                fetched_version=version,
+                skip_reason=None,
+                skip_detail=None,
+                last_error=None,
+            )
+
+    def record_skip(self, partition_key: str, external_id: str, reason: str, detail: str | None = None) -> bool:
+        """Status `skipped` with a reason; logs `item_skipped` only when the item was not already
+        skipped for this reason (a listing resetting it to pending in between does not count)."""
+        reason = str(reason)  # SkipReason is a StrEnum; store its plain value
+        with self._write() as conn:
+            account = self._account(conn, partition_key)
+            before = conn.execute(
+                sa.select(i.c.status, i.c.skip_reason)
+                .where(i.c.account_id == account.id)
+                .where(i.c.external_id == external_id)
+                .with_for_update()
+            ).one_or_none()
+            if before is None:
+                raise ItemNotFound(partition_key, external_id)
+            changed = not (before.skip_reason == reason and before.status in ("skipped", "pending"))
+            self._update_item(conn, account, external_id, status="skipped", skip_reason=reason, skip_detail=detail)
+            if changed:
+                context = {"external_id": external_id, "reason": reason, "detail": detail}
+                self._log(conn, "item_skipped", account, context)
+        return changed
+
+    def record_error(self, partition_key: str, external_id: str, detail: str) -> None:
+        """Status `error` (retried on the next sync); the detail must not contain secrets."""
+        with self._write() as conn:
+            account = self._account(conn, partition_key)
+            self._update_item(
+                conn,
+                account,
+                external_id,
+                status="error",
+                last_error=detail,
+                skip_reason=None,
+                skip_detail=None,
+            )

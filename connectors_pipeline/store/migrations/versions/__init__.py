@@ -1,0 +1,1 @@
+"""Migration scripts of the store (Alembic skips this file when it scans for revisions)."""

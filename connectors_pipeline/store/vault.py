@@ -1,0 +1,282 @@
+"""The vault: normalized documents with a version per distinct content, soft-deleted with a reason."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from connectors_pipeline.store import schema as t
+from connectors_pipeline.store.base import StoreBase
+from connectors_pipeline.store.records import (
+    ItemNotFound,
+    VaultDocument,
+    VaultDocumentSummary,
+    VaultVersion,
+)
+
+d = t.vault_documents
+v = t.vault_document_versions
+i = t.connector_items
+a = t.connector_accounts
+PAGE_SIZE = 1000
+EVENT_BY_OUTCOME = {"created": "item_ingested", "updated": "item_updated", "restored": "item_restored"}
+
+
+def _document(row: sa.Row[Any]) -> VaultDocument:
+    m = row._mapping
+    return VaultDocument(
+        id=m["id"],
+        partition_key=m["partition_key"],
+        provider=m["provider"],
+        external_id=m["external_id"],
+        title=m["title"],
+        path=m["path"],
+        paths=tuple(m["paths"] or ()),
+        mime_type=m["mime_type"],
+        content_mime=m["content_mime"],
+        size_bytes=m["size_bytes"],
+        text=m["text"],
+        content_hash=m["content_hash"],
+        blob_sha256=m["blob_sha256"],
+        provider_version=m["provider_version"],
+        modified_time=m["modified_time"],
+        provenance=dict(m["provenance"] or {}),
+        current_version=m["current_version"],
+        created_at=m["created_at"],
+        updated_at=m["updated_at"],
+        deleted_at=m["deleted_at"],
+        deleted_reason=m["deleted_reason"],
+    )
+
+
+class VaultMixin(StoreBase):
+    def record_ingest(
+        self,
+        partition_key: str,
+        external_id: str,
+        *,
+        title: str,
+        path: str,
+        paths: list[str],
+        mime_type: str,
+        content_mime: str,
+        size_bytes: int | None,
+        text: str,
+        content_hash: str,
+        blob_sha256: str | None,
+        provider_version: str | None,
+        modified_time: datetime | None,
+        provenance: dict[str, Any],
+    ) -> str:
+        """Put one item's text into the vault, all in one transaction.
+
+        Returns "created" (new document), "updated" (new content hash: a new version), "restored"
+        (the document had been removed) or "unchanged" (same content; metadata refreshed, no
+        version, no event). The item becomes `synced` and links to the document.
+        """
+        now = t.utcnow()
+        fields: dict[str, Any] = dict(
+            title=title,
+            path=path,
+            paths=list(paths),
+            mime_type=mime_type,
+            content_mime=content_mime,
+            size_bytes=size_bytes,
+            text=text,
+            content_hash=content_hash,
+            blob_sha256=blob_sha256,
+            provider_version=provider_version,
+            modified_time=modified_time,
+            provenance=dict(provenance),
+        )
+        with self._write() as conn:
+            account = self._account(conn, partition_key)
+            # Locking the item row serialises two runs ingesting the same item on PostgreSQL.
+            item_id = conn.execute(
+                sa.select(i.c.id)
+                .where(i.c.account_id == account.id)
+                .where(i.c.external_id == external_id)
+                .with_for_update()
+            ).scalar_one_or_none()
+            if item_id is None:
+                raise ItemNotFound(partition_key, external_id)
+            doc = conn.execute(
+                sa.select(d).where(d.c.account_id == account.id).where(d.c.external_id == external_id)
+            ).one_or_none()
+
+            if doc is None:
+                outcome, version_no = "created", 1
+                document_id = conn.execute(
+                    sa.insert(d)
+                    .values(
+                        account_id=account.id,
+                        provider=account.provider,
+                        external_id=external_id,
+                        current_version=1,
+                        created_at=now,
+                        updated_at=now,
+                        **fields,
+                    )
+                    .returning(d.c.id)
+                ).scalar_one()
+            else:
+                document_id = doc.id
+                new_content = doc.content_hash != content_hash
+                version_no = doc.current_version + 1 if new_content else doc.current_version
+                if doc.deleted_at is not None:
+                    outcome = "restored"
+                else:
+                    outcome = "updated" if new_content else "unchanged"
+                changed = outcome != "unchanged" or any(doc._mapping[k] != val for k, val in fields.items())
+                if changed:
+                    conn.execute(
+                        sa.update(d)
+                        .where(d.c.id == document_id)
+                        .values(
+                            current_version=version_no,
+                            updated_at=now,
+                            deleted_at=None,
+                            deleted_reason=None,
+                            **fields,
+                        )
+                    )
+                if not new_content:
+                    version_no = 0  # no version row to add
+
+            if version_no:
+                conn.execute(
+                    sa.insert(v).values(
+                        document_id=document_id,
+                        version_no=version_no,
+                        content_hash=content_hash,
+                        text=text,
+                        provider_version=provider_version,
+                        provenance=dict(provenance),
+                        blob_sha256=blob_sha256,
+                        created_at=now,
+                    )
+                )
+            conn.execute(
+                sa.update(i)
+                .where(i.c.id == item_id)
+                .values(
+                    status="synced",
+                    synced_version=provider_version,
+                    vault_document_id=document_id,
+                    skip_reason=None,
+                    skip_detail=None,
+                    last_error=None,
+                    updated_at=now,
+                )
+            )
+            if outcome in EVENT_BY_OUTCOME:
+                context = {"external_id": external_id, "document_id": document_id, "title": title}
+                if version_no:
+                    context["version"] = version_no
+                self._log(conn, EVENT_BY_OUTCOME[outcome], account, context)
+        return outcome
+
+    def record_removal(self, partition_key: str, external_id: str, reason: str) -> bool:
+        """The item left upstream: item `deleted`, its document kept but marked deleted with the reason.
+        Idempotent; returns whether anything changed (and then logs `item_deleted`)."""
+        reason = str(reason)  # RemovalReason is a StrEnum; store its plain value
+        now = t.utcnow()
+        with self._write() as conn:
+            account = self._account(conn, partition_key)
+            items_changed = conn.execute(
+                sa.update(i)
+                .where(i.c.account_id == account.id)
+                .where(i.c.external_id == external_id)
+                .where(i.c.status != "deleted")
+                .values(status="deleted", updated_at=now)
+            ).rowcount
+            docs = (
+                conn.execute(
+                    sa.update(d)
+                    .where(d.c.account_id == account.id)
+                    .where(d.c.external_id == external_id)
+                    .where(d.c.deleted_at.is_(None))
+                    .values(deleted_at=now, deleted_reason=reason, updated_at=now)
+                    .returning(d.c.id)
+                )
+                .scalars()
+                .all()
+            )
+            changed = bool(items_changed or docs)
+            if changed:
+                context = {
+                    "external_id": external_id,
+                    "reason": reason,
+                    "document_id": docs[0] if docs else None,
+                }
+                self._log(conn, "item_deleted", account, context)
+        return changed
+
+    def _documents_query(self) -> sa.Select[Any]:
+        return sa.select(d, a.c.partition_key).join(a, a.c.id == d.c.account_id)
+
+    def get_document(self, document_id: int) -> VaultDocument:
+        with self._read() as conn:
+            row = conn.execute(self._documents_query().where(d.c.id == document_id)).one_or_none()
+        if row is None:
+            raise KeyError(f"no vault document {document_id}")
+        return _document(row)
+
+    def list_versions(self, document_id: int) -> list[VaultVersion]:
+        query = sa.select(v).where(v.c.document_id == document_id).order_by(v.c.version_no)
+        with self._read() as conn:
+            return [
+                VaultVersion(
+                    document_id=row.document_id,
+                    version_no=row.version_no,
+                    content_hash=row.content_hash,
+                    text=row.text,
+                    provider_version=row.provider_version,
+                    provenance=dict(row.provenance or {}),
+                    blob_sha256=row.blob_sha256,
+                    created_at=row.created_at,
+                )
+                for row in conn.execute(query)
+            ]
+
+    def count_documents(self, partition_key: str | None = None, live_only: bool = True) -> int:
+        query = sa.select(sa.func.count()).select_from(d)
+        if live_only:
+            query = query.where(d.c.deleted_at.is_(None))
+        with self._read() as conn:
+            if partition_key is not None:
+                query = query.where(d.c.account_id == self._account(conn, partition_key).id)
+            return conn.execute(query).scalar_one()
+
+    def count_versions(self, partition_key: str | None = None) -> int:
+        query = sa.select(sa.func.count()).select_from(v.join(d, d.c.id == v.c.document_id))
+        with self._read() as conn:
+            if partition_key is not None:
+                query = query.where(d.c.account_id == self._account(conn, partition_key).id)
+            return conn.execute(query).scalar_one()
+
+    def iter_live_documents(self, partition_key: str) -> Iterator[VaultDocumentSummary]:
+        """Live documents in id order, read a page at a time so no transaction stays open between
+        pages (a long SQLite read would stop WAL checkpoints)."""
+        with self._read() as conn:
+            account_id = self._account(conn, partition_key).id
+        after = 0
+        while True:
+            query = (
+                sa.select(d.c.id, d.c.external_id, d.c.mime_type, d.c.content_mime, d.c.size_bytes)
+                .where(d.c.account_id == account_id)
+                .where(d.c.deleted_at.is_(None))
+                .where(d.c.id > after)
+                .order_by(d.c.id)
+                .limit(PAGE_SIZE)
+            )
+            with self._read() as conn:
+                rows = conn.execute(query).all()
+            for row in rows:
+                yield VaultDocumentSummary(*row)
+            if len(rows) < PAGE_SIZE:
+                return
+            after = rows[-1].id

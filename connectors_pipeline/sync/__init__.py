@@ -1,0 +1,1 @@
+"""One account's sync as plain Python: listing → export → ingest. Dagster assets call these steps."""

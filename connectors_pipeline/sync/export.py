@@ -1,0 +1,128 @@
+"""Step 2: fetch (download or export) every pending item into the blob store, several at a time."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+
+from connectors_pipeline.domain.errors import (
+    AuthRevokedError,
+    ConnectorError,
+    ExportTooLargeError,
+    NotFoundError,
+    UnsupportedContentError,
+)
+from connectors_pipeline.domain.items import Provenance, RemoteItem, SkipReason
+from connectors_pipeline.providers.base import ExportPlan, Provider
+from connectors_pipeline.store import ItemRecord
+from connectors_pipeline.store.blobs import BlobRef
+from connectors_pipeline.sync.services import SyncServices
+
+FETCH_STATUSES = frozenset({"pending", "error"})
+
+# A provider error that says "this item can never be fetched as it is" becomes a skip, not a failure.
+SKIP_FOR_ERROR: dict[type[ConnectorError], SkipReason] = {
+    ExportTooLargeError: SkipReason.EXPORT_TOO_LARGE,
+    NotFoundError: SkipReason.NOT_FOUND,
+    UnsupportedContentError: SkipReason.UNSUPPORTED_TYPE,
+}
+
+
+@dataclass
+class ExportOutcome:
+    fetched: int = 0
+    bytes: int = 0
+    skipped: Counter[str] = field(default_factory=Counter)
+    errors: int = 0
+    seconds: float = 0.0
+
+
+def item_from_record(provider: str, record: ItemRecord) -> RemoteItem:
+    return RemoteItem(
+        provider=provider,
+        external_id=record.external_id,
+        name=record.name,
+        mime_type=record.mime_type,
+        paths=tuple(record.paths),
+        size=record.size,
+        modified_time=record.modified_time,
+        version=record.version,
+        md5=record.md5,
+        trashed=record.trashed,
+    )
+
+
+class ThreadLocalProviders:
+    """httplib2 connections are not thread-safe, so each fetch thread gets its own provider."""
+
+    def __init__(self, services: SyncServices, partition_key: str):
+        self._services, self._partition_key = services, partition_key
+        self._local = threading.local()
+
+    def get(self) -> Provider:
+        if not hasattr(self._local, "provider"):
+            self._local.provider = self._services.provider(self._partition_key)
+        return self._local.provider
+
+
+def _fetch_one(
+    services: SyncServices, providers: ThreadLocalProviders, item: RemoteItem, plan: ExportPlan
+) -> tuple[BlobRef, Provenance]:
+    with services.blobs.writer() as out:
+        provenance = providers.get().fetch(item, plan, out)
+    return out.ref, provenance
+
+
+def export_pending(services: SyncServices, partition_key: str) -> ExportOutcome:
+    started = time.monotonic()
+    store, policy = services.store, services.policy
+    account = store.get_account(partition_key)
+    plan = services.export_plan(account.provider)
+    pending = [
+        item_from_record(account.provider, record)
+        for record in store.load_items(partition_key).values()
+        if record.status in FETCH_STATUSES
+    ]
+    outcome = ExportOutcome()
+    providers = ThreadLocalProviders(services, partition_key)
+    with ThreadPoolExecutor(max_workers=services.fetch_workers, thread_name_prefix="fetch") as pool:
+        futures = {pool.submit(_fetch_one, services, providers, item, plan): item for item in pending}
+        for future in as_completed(futures):
+            item = futures[future]
+            try:
+                ref, provenance = future.result()
+            except AuthRevokedError:
+                for other in futures:
+                    other.cancel()
+                raise
+            except ConnectorError as exc:
+                reason = SKIP_FOR_ERROR.get(type(exc))
+                if reason is None:
+                    # Transient or unknown: the item stays due and the next sync tries again.
+                    store.record_error(partition_key, item.external_id, f"{type(exc).__name__}: {exc}")
+                    outcome.errors += 1
+                else:
+                    store.record_skip(partition_key, item.external_id, reason.value, str(exc))
+                    outcome.skipped[reason.value] += 1
+                continue
+            verdict = policy.allows_content(provenance.content_mime, ref.size, exported=provenance.method == "export")
+            if verdict is not None:
+                store.record_skip(partition_key, item.external_id, verdict.value, provenance.content_mime)
+                outcome.skipped[verdict.value] += 1
+                continue
+            store.record_fetch(
+                partition_key,
+                item.external_id,
+                blob_sha256=ref.sha256,
+                content_mime=provenance.content_mime,
+                size=ref.size,
+                provenance=provenance.as_dict(),
+                version=item.version,
+            )
+            outcome.fetched += 1
+            outcome.bytes += ref.size
+    outcome.seconds = time.monotonic() - started
+    return outcome

@@ -1,0 +1,70 @@
+"""A sandbox Drive account connected through the real OAuth flow, a fresh CONNECTORS_HOME and Dagster instance."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import dagster as dg
+import pytest
+
+from connectors_pipeline.connect import connect_account
+from connectors_pipeline.domain.policy import OrgPolicy
+from connectors_pipeline.sandbox import SandboxServer, SandboxState, sandbox_client_config, seed_drive
+from connectors_pipeline.sandbox.corpus import CorpusFile, generate_corpus
+from connectors_pipeline.settings import Settings
+from connectors_pipeline.store import AccountRecord, Store
+from connectors_pipeline.store.cipher import KeyRing, resolve_keyring
+
+USER = "ada@example.com"
+CORPUS_FILES = 30
+
+
+@dataclass
+class DriveWorld:
+    state: SandboxState
+    server: SandboxServer
+    corpus: list[CorpusFile]
+    ids: dict[int, str]  # corpus index -> Drive file id
+    store: Store
+    account: AccountRecord
+    instance: dg.DagsterInstance
+
+    @property
+    def key(self) -> str:
+        return self.account.partition_key
+
+
+@pytest.fixture
+def connectors_env(tmp_path, monkeypatch) -> Settings:
+    monkeypatch.setenv("CONNECTORS_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("CONNECTORS_ENCRYPTION_KEYS", KeyRing.generate_key())
+    monkeypatch.delenv("CONNECTORS_DATABASE_URL", raising=False)
+    for name in list(os.environ):
+        if name.startswith("ORG_CONNECTORS_"):
+            monkeypatch.delenv(name)
+    settings = Settings.from_env()
+    settings.home.mkdir(parents=True)
+    return settings
+
+
+@pytest.fixture
+def drive_world(connectors_env: Settings) -> Iterator[DriveWorld]:
+    state = SandboxState()
+    state.add_user(USER)
+    corpus = generate_corpus(seed=7, files=CORPUS_FILES)
+    ids = seed_drive(state, USER, corpus)
+    store = Store.open(connectors_env.database_url, resolve_keyring(connectors_env, allow_demo_key=False))
+    with SandboxServer(state, port=0) as server, dg.instance_for_test() as instance:
+        account = connect_account(
+            store,
+            OrgPolicy(),
+            "google_drive",
+            sandbox_client_config(server.url),
+            mode="sandbox",
+            login_hint=USER,
+        )
+        instance.add_dynamic_partitions("google_drive_accounts", [account.partition_key])
+        yield DriveWorld(state, server, corpus, ids, store, account, instance)
+    store.dispose()

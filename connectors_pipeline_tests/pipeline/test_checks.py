@@ -1,0 +1,54 @@
+"""The blocking checks fail when the vault is wrong, and then stop the run."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from connectors_pipeline.definitions import defs
+
+
+def run_sync(world):
+    return defs.resolve_job_def("google_drive_sync").execute_in_process(
+        partition_key=world.key, instance=world.instance, raise_on_error=False
+    )
+
+
+def failed_checks(result) -> set[str]:
+    return {e.check_name for e in result.get_asset_check_evaluations() if not e.passed}
+
+
+def test_dedup_check_fails_on_a_repeated_version_and_fails_the_run(drive_world):
+    assert run_sync(drive_world).success
+    store = drive_world.store
+    doc_id = next(i.vault_document_id for i in store.load_items(drive_world.key).values() if i.vault_document_id)
+    with store.engine.begin() as conn:
+        versions = sa.Table("vault_document_versions", sa.MetaData(), autoload_with=conn)
+        latest = dict(
+            conn.execute(
+                sa.select(versions).where(versions.c.document_id == doc_id).order_by(versions.c.version_no.desc())
+            )
+            .mappings()
+            .first()
+        )
+        latest.pop("id", None)
+        conn.execute(sa.insert(versions).values(**{**latest, "version_no": latest["version_no"] + 1}))
+
+    result = run_sync(drive_world)
+
+    assert not result.success
+    assert "no_duplicates" in failed_checks(result)
+
+
+def test_dedup_check_fails_when_two_items_share_a_document(drive_world):
+    assert run_sync(drive_world).success
+    store = drive_world.store
+    synced = [i for i in store.load_items(drive_world.key).values() if i.status == "synced"]
+    items = sa.table("connector_items", sa.column("external_id"), sa.column("vault_document_id"))
+    with store.engine.begin() as conn:
+        conn.execute(
+            sa.update(items)
+            .where(items.c.external_id == synced[1].external_id)
+            .values(vault_document_id=synced[0].vault_document_id)
+        )
+
+    assert "no_duplicates" in failed_checks(run_sync(drive_world))

@@ -1,0 +1,106 @@
+"""Integrity finders: silent on clean data, and they FIND deliberately corrupted rows."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from connectors_pipeline.domain.items import RemovalReason
+from connectors_pipeline.store import Store
+from connectors_pipeline.store.schema import metadata, utcnow
+from connectors_pipeline_tests.store.conftest import connect
+from connectors_pipeline_tests.store.test_items import remote
+from connectors_pipeline_tests.store.test_vault import ingest
+
+versions = metadata.tables["vault_document_versions"]
+items = metadata.tables["connector_items"]
+
+
+@pytest.fixture
+def key(store: Store, account) -> str:
+    key = account.partition_key
+    store.save_remote_items(key, [remote("a"), remote("b"), remote("c")])
+    ingest(store, key, "a", "alpha")
+    ingest(store, key, "a", "alpha")  # unchanged: no version
+    ingest(store, key, "a", "alpha two")
+    ingest(store, key, "a", "alpha")  # back to the first content: a new version, not a repeat
+    ingest(store, key, "b", "beta")
+    store.record_removal(key, "c", RemovalReason.DELETED)
+    return key
+
+
+def doc_id(store: Store, key: str, external_id: str) -> int:
+    found = store.load_items(key)[external_id].vault_document_id
+    assert found is not None
+    return found
+
+
+def test_clean_data_has_no_findings(store: Store, key: str):
+    assert store.count_versions(key) == 4
+    assert store.find_repeated_versions(key) == []
+    assert store.find_items_sharing_a_document(key) == []
+    assert store.find_orphan_documents(key) == []
+    assert [s.external_id for s in store.iter_live_documents(key)] == ["a", "b"]
+
+
+def test_a_repeated_version_is_found(store: Store, key: str):
+    b = doc_id(store, key, "b")
+    with store.engine.begin() as conn:
+        latest = conn.execute(sa.select(versions).where(versions.c.document_id == b)).mappings().one()
+        copy = {k: v for k, v in latest.items() if k != "id"}
+        conn.execute(sa.insert(versions).values(**{**copy, "version_no": 2, "created_at": utcnow()}))
+
+    assert store.find_repeated_versions(key) == [(b, latest["content_hash"])]
+
+
+def test_a_repeat_across_a_gap_in_version_numbers_is_found(store: Store, key: str):
+    b = doc_id(store, key, "b")
+    with store.engine.begin() as conn:
+        latest = conn.execute(sa.select(versions).where(versions.c.document_id == b)).mappings().one()
+        copy = {k: v for k, v in latest.items() if k != "id"}
+        conn.execute(sa.insert(versions).values(**{**copy, "version_no": 7}))
+
+    assert store.find_repeated_versions(key) == [(b, latest["content_hash"])]
+
+
+def test_two_items_linked_to_one_document_are_found(store: Store, key: str):
+    a, b = doc_id(store, key, "a"), doc_id(store, key, "b")
+    with store.engine.begin() as conn:
+        conn.execute(sa.update(items).where(items.c.external_id == "b").values(vault_document_id=a))
+
+    assert store.find_items_sharing_a_document(key) == [a]
+    # b's own document now has no item pointing at it: an orphan.
+    assert store.find_orphan_documents(key) == [b]
+
+
+def test_a_changed_item_keeps_its_last_version_live_without_being_an_orphan(store: Store, key: str):
+    store.save_remote_items(key, [remote("b", "2")])  # listed as changed, not yet re-ingested
+    assert store.find_orphan_documents(key) == []
+
+
+def test_a_live_document_whose_item_was_skipped_is_an_orphan(store: Store, key: str):
+    store.record_skip(key, "b", "policy_file_type")  # skipped without removing its document: a bug
+    assert store.find_orphan_documents(key) == [doc_id(store, key, "b")]
+
+    store.record_removal(key, "b", RemovalReason.DELETED)  # removed documents are not orphans
+    assert store.find_orphan_documents(key) == []
+
+
+def test_a_document_without_an_item_row_is_an_orphan(store: Store, key: str):
+    b = doc_id(store, key, "b")
+    with store.engine.begin() as conn:
+        conn.execute(sa.delete(items).where(items.c.external_id == "b"))
+    assert store.find_orphan_documents(key) == [b]
+
+
+def test_findings_are_scoped_to_the_account(store: Store, key: str):
+    other = connect(store, "other")
+    store.save_remote_items(other.partition_key, [remote("z")])
+    ingest(store, other.partition_key, "z", "zeta")
+    z = doc_id(store, other.partition_key, "z")
+    with store.engine.begin() as conn:
+        latest = conn.execute(sa.select(versions).where(versions.c.document_id == z)).mappings().one()
+        conn.execute(sa.insert(versions).values(**{**{k: v for k, v in latest.items() if k != "id"}, "version_no": 2}))
+
+    assert store.find_repeated_versions(key) == []
+    assert store.find_repeated_versions(other.partition_key) == [(z, latest["content_hash"])]
