@@ -31,19 +31,24 @@ def connect_account(
     try:
         policy.check_provider(provider)  # before any browser opens
         tokens = spec.authorize(client, spec.oauth_scopes, mode=mode, login_hint=login_hint, prompt=prompt, echo=echo)
-        profile = spec.factory(client, tokens, lambda _fresh: None).profile()
-        policy.check_connect(provider, profile.email)
     except ConnectorError as exc:
         store.log_activity("connector_connect_failed", context={"provider": provider, "error": str(exc)})
         raise
-    account = store.connect_account(
-        provider=provider,
-        external_account_id=profile.external_account_id,
-        email=profile.email,
-        display_name=profile.display_name,
-        client=client,
-        tokens=tokens,
-    )
+    try:
+        profile = spec.factory(client, tokens, lambda _fresh: None).profile()
+        policy.check_connect(provider, profile.email)
+        account = store.connect_account(
+            provider=provider,
+            external_account_id=profile.external_account_id,
+            email=profile.email,
+            display_name=profile.display_name,
+            client=client,
+            tokens=tokens,
+        )
+    except ConnectorError as exc:
+        spec.revoke(client, tokens)  # a grant we will not keep must not linger upstream
+        store.log_activity("connector_connect_failed", context={"provider": provider, "error": str(exc)})
+        raise
     store.log_activity(
         "connector_connect_succeeded", partition_key=account.partition_key, context={"provider": provider}
     )

@@ -131,6 +131,6 @@ def list_sources(partition_key: str | None) -> None:
     for s in rows:
         state = "enabled" if s.enabled else "disabled"
         click.echo(
-            f"{s.account_partition_key}  {s.kind} {s.external_id}  {s.name}  "
+            f"{s.partition_key}  {s.kind} {s.external_id}  {s.name}  "
             f"{'recursive' if s.recursive else 'top level only'}  {state}"
         )

@@ -16,6 +16,7 @@ from connectors_pipeline.sandbox.corpus import CorpusFile, generate_corpus
 from connectors_pipeline.settings import Settings
 from connectors_pipeline.store import AccountRecord, Store
 from connectors_pipeline.store.cipher import KeyRing, resolve_keyring
+from connectors_pipeline_tests.postgres import temporary_postgres_database
 
 USER = "ada@example.com"
 CORPUS_FILES = 30
@@ -36,11 +37,24 @@ class DriveWorld:
         return self.account.partition_key
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request) -> Iterator[str | None]:
+    """None: the embedded default (SQLite under CONNECTORS_HOME); otherwise a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        yield None
+    else:
+        with temporary_postgres_database("connectors_pipeline") as url:
+            yield url
+
+
 @pytest.fixture
-def connectors_env(tmp_path, monkeypatch) -> Settings:
+def connectors_env(tmp_path, monkeypatch, database_url: str | None) -> Settings:
     monkeypatch.setenv("CONNECTORS_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("CONNECTORS_ENCRYPTION_KEYS", KeyRing.generate_key())
-    monkeypatch.delenv("CONNECTORS_DATABASE_URL", raising=False)
+    if database_url is None:
+        monkeypatch.delenv("CONNECTORS_DATABASE_URL", raising=False)
+    else:
+        monkeypatch.setenv("CONNECTORS_DATABASE_URL", database_url)
     for name in list(os.environ):
         if name.startswith("ORG_CONNECTORS_"):
             monkeypatch.delenv(name)
