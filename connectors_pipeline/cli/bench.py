@@ -59,7 +59,7 @@ def initial(files: int, latency_ms: int, workers: int, as_json: bool) -> None:
         with (
             open_store(settings) as store,
             SandboxServer(state, port=0) as server,
-            dg.DagsterInstance.local_temp(str(Path(tmp) / "dagster")) as instance,
+            dg.DagsterInstance.local_temp(tmp) as instance,
         ):
             account = connect_account(
                 store,
@@ -85,6 +85,7 @@ def initial(files: int, latency_ms: int, workers: int, as_json: bool) -> None:
         "workers": workers,
         "run_succeeded": run.success,
         "sync_seconds": round(sync_seconds, 2),
+        **{f"  {asset.split('/')[-1]}_seconds": meta.get("duration_seconds") for asset, meta in run.metadata.items()},
         "sync_files_per_second": round(sync_rate, 1),
         "bare_download_seconds": round(bare_seconds, 2),
         "bare_download_files_per_second": round(bare_rate, 1),

@@ -15,6 +15,7 @@ from connectors_pipeline.store.records import (
     AccountNotFound,
     AccountRecord,
     ActivityRecord,
+    FetchedBlob,
     ItemNotFound,
     ItemRecord,
     JobRecord,
@@ -22,6 +23,7 @@ from connectors_pipeline.store.records import (
     SourceRecord,
     VaultDocument,
     VaultDocumentSummary,
+    VaultInput,
     VaultVersion,
 )
 from connectors_pipeline.store.store import Store
@@ -31,6 +33,7 @@ __all__ = [
     "AccountRecord",
     "ActivityRecord",
     "CredentialDecryptError",
+    "FetchedBlob",
     "ItemNotFound",
     "ItemRecord",
     "JobRecord",
@@ -40,6 +43,7 @@ __all__ = [
     "Store",
     "VaultDocument",
     "VaultDocumentSummary",
+    "VaultInput",
     "VaultVersion",
     "load_or_create_demo_keyring",
     "resolve_keyring",

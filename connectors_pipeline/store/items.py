@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from connectors_pipeline.domain.items import RemoteItem
 from connectors_pipeline.store import schema as t
 from connectors_pipeline.store.base import AccountRef, StoreBase
-from connectors_pipeline.store.records import ItemNotFound, ItemRecord
+from connectors_pipeline.store.records import FetchedBlob, ItemNotFound, ItemRecord
 
 i = t.connector_items
 CHUNK_SIZE = 500  # rows per INSERT and per transaction: short locks, bounded statement size
@@ -132,22 +132,31 @@ class ItemsMixin(StoreBase):
         version: str | None,
     ) -> None:
         """The item's bytes are in the blob store; status `fetched`."""
+        self.record_fetches(
+            partition_key, [FetchedBlob(external_id, blob_sha256, content_mime, size, provenance, version)]
+        )
+
+    def record_fetches(self, partition_key: str, fetched: list[FetchedBlob]) -> None:
+        """Many fetches in one transaction: per-item commits cost more than the fetch at thousands of items."""
+        if not fetched:
+            return
         with self._write() as conn:
             account = self._account(conn, partition_key)
-            self._update_item(
-                conn,
-                account,
-                external_id,
-                status="fetched",
-                blob_sha256=blob_sha256,
-                content_mime=content_mime,
-                content_size=size,
-                provenance=dict(provenance),
-                fetched_version=version,
-                skip_reason=None,
-                skip_detail=None,
-                last_error=None,
-            )
+            for blob in fetched:
+                self._update_item(
+                    conn,
+                    account,
+                    blob.external_id,
+                    status="fetched",
+                    blob_sha256=blob.blob_sha256,
+                    content_mime=blob.content_mime,
+                    content_size=blob.size,
+                    provenance=dict(blob.provenance),
+                    fetched_version=blob.version,
+                    skip_reason=None,
+                    skip_detail=None,
+                    last_error=None,
+                )
 
     def record_skip(self, partition_key: str, external_id: str, reason: str, detail: str | None = None) -> bool:
         """Status `skipped` with a reason; logs `item_skipped` only when the item was not already

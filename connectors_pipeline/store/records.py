@@ -170,3 +170,34 @@ class VaultDocumentSummary:
     mime_type: str
     content_mime: str
     size_bytes: int | None
+
+
+@dataclass(frozen=True)
+class FetchedBlob:
+    """One item's bytes landed in the blob store (see Store.record_fetches)."""
+
+    external_id: str
+    blob_sha256: str
+    content_mime: str
+    size: int
+    provenance: dict[str, Any]
+    version: str | None
+
+
+@dataclass(frozen=True)
+class VaultInput:
+    """One item's extracted text and metadata, ready for the vault (see Store.record_ingests)."""
+
+    external_id: str
+    title: str
+    path: str
+    paths: list[str]
+    mime_type: str
+    content_mime: str
+    size_bytes: int | None
+    text: str
+    content_hash: str
+    blob_sha256: str | None
+    provider_version: str | None
+    modified_time: datetime | None
+    provenance: dict[str, Any]

@@ -9,11 +9,12 @@ from typing import Any
 import sqlalchemy as sa
 
 from connectors_pipeline.store import schema as t
-from connectors_pipeline.store.base import StoreBase
+from connectors_pipeline.store.base import AccountRef, StoreBase
 from connectors_pipeline.store.records import (
     ItemNotFound,
     VaultDocument,
     VaultDocumentSummary,
+    VaultInput,
     VaultVersion,
 )
 
@@ -77,106 +78,137 @@ class VaultMixin(StoreBase):
         (the document had been removed) or "unchanged" (same content; metadata refreshed, no
         version, no event). The item becomes `synced` and links to the document.
         """
+        return self.record_ingests(
+            partition_key,
+            [
+                VaultInput(
+                    external_id=external_id,
+                    title=title,
+                    path=path,
+                    paths=list(paths),
+                    mime_type=mime_type,
+                    content_mime=content_mime,
+                    size_bytes=size_bytes,
+                    text=text,
+                    content_hash=content_hash,
+                    blob_sha256=blob_sha256,
+                    provider_version=provider_version,
+                    modified_time=modified_time,
+                    provenance=provenance,
+                )
+            ],
+        )[0]
+
+    def record_ingests(self, partition_key: str, documents: list[VaultInput]) -> list[str]:
+        """Several items in one transaction (all or none); each gets record_ingest's outcome."""
+        if not documents:
+            return []
+        with self._write() as conn:
+            account = self._account(conn, partition_key)
+            return [self._ingest_one(conn, account, doc) for doc in documents]
+
+    def _ingest_one(self, conn: sa.Connection, account: AccountRef, document: VaultInput) -> str:
         now = t.utcnow()
+        external_id, content_hash, text = document.external_id, document.content_hash, document.text
+        provider_version, provenance, blob_sha256 = document.provider_version, document.provenance, document.blob_sha256
+        title = document.title
         fields: dict[str, Any] = dict(
             title=title,
-            path=path,
-            paths=list(paths),
-            mime_type=mime_type,
-            content_mime=content_mime,
-            size_bytes=size_bytes,
+            path=document.path,
+            paths=list(document.paths),
+            mime_type=document.mime_type,
+            content_mime=document.content_mime,
+            size_bytes=document.size_bytes,
             text=text,
             content_hash=content_hash,
             blob_sha256=blob_sha256,
             provider_version=provider_version,
-            modified_time=modified_time,
+            modified_time=document.modified_time,
             provenance=dict(provenance),
         )
-        with self._write() as conn:
-            account = self._account(conn, partition_key)
-            # Locking the item row serialises two runs ingesting the same item on PostgreSQL.
-            item_id = conn.execute(
-                sa.select(i.c.id)
-                .where(i.c.account_id == account.id)
-                .where(i.c.external_id == external_id)
-                .with_for_update()
-            ).scalar_one_or_none()
-            if item_id is None:
-                raise ItemNotFound(partition_key, external_id)
-            doc = conn.execute(
-                sa.select(d).where(d.c.account_id == account.id).where(d.c.external_id == external_id)
-            ).one_or_none()
+        # Locking the item row serialises two runs ingesting the same item on PostgreSQL.
+        item_id = conn.execute(
+            sa.select(i.c.id)
+            .where(i.c.account_id == account.id)
+            .where(i.c.external_id == external_id)
+            .with_for_update()
+        ).scalar_one_or_none()
+        if item_id is None:
+            raise ItemNotFound(account.partition_key, external_id)
+        doc = conn.execute(
+            sa.select(d).where(d.c.account_id == account.id).where(d.c.external_id == external_id)
+        ).one_or_none()
 
-            if doc is None:
-                outcome, version_no = "created", 1
-                document_id = conn.execute(
-                    sa.insert(d)
+        if doc is None:
+            outcome, version_no = "created", 1
+            document_id = conn.execute(
+                sa.insert(d)
+                .values(
+                    account_id=account.id,
+                    provider=account.provider,
+                    external_id=external_id,
+                    current_version=1,
+                    created_at=now,
+                    updated_at=now,
+                    **fields,
+                )
+                .returning(d.c.id)
+            ).scalar_one()
+        else:
+            document_id = doc.id
+            new_content = doc.content_hash != content_hash
+            version_no = doc.current_version + 1 if new_content else doc.current_version
+            if doc.deleted_at is not None:
+                outcome = "restored"
+            else:
+                outcome = "updated" if new_content else "unchanged"
+            changed = outcome != "unchanged" or any(doc._mapping[k] != val for k, val in fields.items())
+            if changed:
+                conn.execute(
+                    sa.update(d)
+                    .where(d.c.id == document_id)
                     .values(
-                        account_id=account.id,
-                        provider=account.provider,
-                        external_id=external_id,
-                        current_version=1,
-                        created_at=now,
+                        current_version=version_no,
                         updated_at=now,
+                        deleted_at=None,
+                        deleted_reason=None,
                         **fields,
                     )
-                    .returning(d.c.id)
-                ).scalar_one()
-            else:
-                document_id = doc.id
-                new_content = doc.content_hash != content_hash
-                version_no = doc.current_version + 1 if new_content else doc.current_version
-                if doc.deleted_at is not None:
-                    outcome = "restored"
-                else:
-                    outcome = "updated" if new_content else "unchanged"
-                changed = outcome != "unchanged" or any(doc._mapping[k] != val for k, val in fields.items())
-                if changed:
-                    conn.execute(
-                        sa.update(d)
-                        .where(d.c.id == document_id)
-                        .values(
-                            current_version=version_no,
-                            updated_at=now,
-                            deleted_at=None,
-                            deleted_reason=None,
-                            **fields,
-                        )
-                    )
-                if not new_content:
-                    version_no = 0  # no version row to add
-
-            if version_no:
-                conn.execute(
-                    sa.insert(v).values(
-                        document_id=document_id,
-                        version_no=version_no,
-                        content_hash=content_hash,
-                        text=text,
-                        provider_version=provider_version,
-                        provenance=dict(provenance),
-                        blob_sha256=blob_sha256,
-                        created_at=now,
-                    )
                 )
+            if not new_content:
+                version_no = 0  # no version row to add
+
+        if version_no:
             conn.execute(
-                sa.update(i)
-                .where(i.c.id == item_id)
-                .values(
-                    status="synced",
-                    synced_version=provider_version,
-                    vault_document_id=document_id,
-                    skip_reason=None,
-                    skip_detail=None,
-                    last_error=None,
-                    updated_at=now,
+                sa.insert(v).values(
+                    document_id=document_id,
+                    version_no=version_no,
+                    content_hash=content_hash,
+                    text=text,
+                    provider_version=provider_version,
+                    provenance=dict(provenance),
+                    blob_sha256=blob_sha256,
+                    created_at=now,
                 )
             )
-            if outcome in EVENT_BY_OUTCOME:
-                context = {"external_id": external_id, "document_id": document_id, "title": title}
-                if version_no:
-                    context["version"] = version_no
-                self._log(conn, EVENT_BY_OUTCOME[outcome], account, context)
+        conn.execute(
+            sa.update(i)
+            .where(i.c.id == item_id)
+            .values(
+                status="synced",
+                synced_version=provider_version,
+                vault_document_id=document_id,
+                skip_reason=None,
+                skip_detail=None,
+                last_error=None,
+                updated_at=now,
+            )
+        )
+        if outcome in EVENT_BY_OUTCOME:
+            context = {"external_id": external_id, "document_id": document_id, "title": title}
+            if version_no:
+                context["version"] = version_no
+            self._log(conn, EVENT_BY_OUTCOME[outcome], account, context)
         return outcome
 
     def record_removal(self, partition_key: str, external_id: str, reason: str) -> bool:

@@ -17,11 +17,12 @@ from connectors_pipeline.domain.errors import (
 )
 from connectors_pipeline.domain.items import Provenance, RemoteItem, SkipReason
 from connectors_pipeline.providers.base import ExportPlan, Provider
-from connectors_pipeline.store import ItemRecord
+from connectors_pipeline.store import FetchedBlob, ItemRecord
 from connectors_pipeline.store.blobs import BlobRef
 from connectors_pipeline.sync.services import SyncServices
 
 FETCH_STATUSES = frozenset({"pending", "error"})
+FLUSH_EVERY = 100  # fetched items recorded per transaction; a crash re-fetches at most this many
 
 # A provider error that says "this item can never be fetched as it is" becomes a skip, not a failure.
 SKIP_FOR_ERROR: dict[type[ConnectorError], SkipReason] = {
@@ -76,6 +77,19 @@ def _fetch_one(
     return out.ref, provenance
 
 
+def _record_failure(
+    services: SyncServices, partition_key: str, item: RemoteItem, exc: ConnectorError, outcome: ExportOutcome
+) -> None:
+    reason = SKIP_FOR_ERROR.get(type(exc))
+    if reason is None:
+        # Transient or unknown: the item stays due and the next sync tries again.
+        services.store.record_error(partition_key, item.external_id, f"{type(exc).__name__}: {exc}")
+        outcome.errors += 1
+    else:
+        services.store.record_skip(partition_key, item.external_id, reason.value, str(exc))
+        outcome.skipped[reason.value] += 1
+
+
 def export_pending(services: SyncServices, partition_key: str) -> ExportOutcome:
     started = time.monotonic()
     store, policy = services.store, services.policy
@@ -88,41 +102,44 @@ def export_pending(services: SyncServices, partition_key: str) -> ExportOutcome:
     ]
     outcome = ExportOutcome()
     providers = ThreadLocalProviders(services, partition_key)
+    done: list[FetchedBlob] = []
     with ThreadPoolExecutor(max_workers=services.fetch_workers, thread_name_prefix="fetch") as pool:
         futures = {pool.submit(_fetch_one, services, providers, item, plan): item for item in pending}
-        for future in as_completed(futures):
-            item = futures[future]
-            try:
-                ref, provenance = future.result()
-            except AuthRevokedError:
-                for other in futures:
-                    other.cancel()
-                raise
-            except ConnectorError as exc:
-                reason = SKIP_FOR_ERROR.get(type(exc))
-                if reason is None:
-                    # Transient or unknown: the item stays due and the next sync tries again.
-                    store.record_error(partition_key, item.external_id, f"{type(exc).__name__}: {exc}")
-                    outcome.errors += 1
-                else:
-                    store.record_skip(partition_key, item.external_id, reason.value, str(exc))
-                    outcome.skipped[reason.value] += 1
-                continue
-            verdict = policy.allows_content(provenance.content_mime, ref.size, exported=provenance.method == "export")
-            if verdict is not None:
-                store.record_skip(partition_key, item.external_id, verdict.value, provenance.content_mime)
-                outcome.skipped[verdict.value] += 1
-                continue
-            store.record_fetch(
-                partition_key,
-                item.external_id,
-                blob_sha256=ref.sha256,
-                content_mime=provenance.content_mime,
-                size=ref.size,
-                provenance=provenance.as_dict(),
-                version=item.version,
-            )
-            outcome.fetched += 1
-            outcome.bytes += ref.size
+        try:
+            for future in as_completed(futures):
+                item = futures[future]
+                try:
+                    ref, provenance = future.result()
+                except AuthRevokedError:
+                    for other in futures:
+                        other.cancel()
+                    raise
+                except ConnectorError as exc:
+                    _record_failure(services, partition_key, item, exc, outcome)
+                    continue
+                exported = provenance.method == "export"
+                verdict = policy.allows_content(provenance.content_mime, ref.size, exported=exported)
+                if verdict is not None:
+                    store.record_skip(partition_key, item.external_id, verdict.value, provenance.content_mime)
+                    outcome.skipped[verdict.value] += 1
+                    continue
+                done.append(
+                    FetchedBlob(
+                        item.external_id,
+                        ref.sha256,
+                        provenance.content_mime,
+                        ref.size,
+                        provenance.as_dict(),
+                        item.version,
+                    )
+                )
+                outcome.fetched += 1
+                outcome.bytes += ref.size
+                if len(done) >= FLUSH_EVERY:
+                    store.record_fetches(partition_key, done)
+                    done = []
+        finally:
+            # Whatever landed in the blob store before a failure is recorded, so it is not fetched again.
+            store.record_fetches(partition_key, done)
     outcome.seconds = time.monotonic() - started
     return outcome

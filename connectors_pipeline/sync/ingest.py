@@ -1,4 +1,4 @@
-"""Step 3: extract the text of every fetched item and write it to the vault, one transaction per item."""
+"""Step 3: extract the text of every fetched item and write it to the vault, in batched transactions."""
 
 from __future__ import annotations
 
@@ -8,9 +8,11 @@ from dataclasses import dataclass, field
 
 from connectors_pipeline.domain.errors import ExtractionError
 from connectors_pipeline.domain.items import SkipReason
-from connectors_pipeline.extract import extract
-from connectors_pipeline.store import ItemRecord
+from connectors_pipeline.extract import Extracted, extract
+from connectors_pipeline.store import ItemRecord, VaultInput
 from connectors_pipeline.sync.services import SyncServices
+
+FLUSH_EVERY = 50  # items written to the vault per transaction (each item still all-or-nothing)
 
 
 @dataclass
@@ -24,9 +26,23 @@ class IngestOutcome:
         return self.outcomes["created"] + self.outcomes["updated"] + self.outcomes["restored"]
 
 
-def _title(record: ItemRecord, extracted_title: str | None) -> str:
-    # The upstream name is what a person recognises; an embedded title only helps when there is none.
-    return record.name or extracted_title or record.external_id
+def vault_input(record: ItemRecord, extracted: Extracted) -> VaultInput:
+    return VaultInput(
+        external_id=record.external_id,
+        # The upstream name is what a person recognises; an embedded title only helps when there is none.
+        title=record.name or extracted.title or record.external_id,
+        path=record.paths[0] if record.paths else record.name,
+        paths=list(record.paths),
+        mime_type=record.mime_type,
+        content_mime=record.content_mime or record.mime_type,
+        size_bytes=record.content_size if record.content_size is not None else record.size,
+        text=extracted.text,
+        content_hash=extracted.content_hash,
+        blob_sha256=record.blob_sha256,
+        provider_version=record.fetched_version,
+        modified_time=record.modified_time,
+        provenance={**(record.provenance or {}), "extractor": extracted.extractor},
+    )
 
 
 def ingest_fetched(services: SyncServices, partition_key: str) -> IngestOutcome:
@@ -34,6 +50,12 @@ def ingest_fetched(services: SyncServices, partition_key: str) -> IngestOutcome:
     store = services.store
     outcome = IngestOutcome()
     fetched = [r for r in store.load_items(partition_key).values() if r.status == "fetched"]
+    batch: list[VaultInput] = []
+
+    def flush() -> None:
+        outcome.outcomes.update(store.record_ingests(partition_key, batch))
+        batch.clear()
+
     for record in fetched:
         assert record.blob_sha256 is not None and record.content_mime is not None
         try:
@@ -42,22 +64,9 @@ def ingest_fetched(services: SyncServices, partition_key: str) -> IngestOutcome:
             store.record_skip(partition_key, record.external_id, SkipReason.EXTRACTION_FAILED.value, str(exc))
             outcome.skipped[SkipReason.EXTRACTION_FAILED.value] += 1
             continue
-        result = store.record_ingest(
-            partition_key,
-            record.external_id,
-            title=_title(record, extracted.title),
-            path=record.paths[0] if record.paths else record.name,
-            paths=list(record.paths),
-            mime_type=record.mime_type,
-            content_mime=record.content_mime,
-            size_bytes=record.size,
-            text=extracted.text,
-            content_hash=extracted.content_hash,
-            blob_sha256=record.blob_sha256,
-            provider_version=record.fetched_version,
-            modified_time=record.modified_time,
-            provenance={**(record.provenance or {}), "extractor": extracted.extractor},
-        )
-        outcome.outcomes[result] += 1
+        batch.append(vault_input(record, extracted))
+        if len(batch) >= FLUSH_EVERY:
+            flush()
+    flush()
     outcome.seconds = time.monotonic() - started
     return outcome
