@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Literal
 
 from connectors_pipeline.domain.credentials import OAuthClientConfig
-from connectors_pipeline.domain.errors import ConnectorError
+from connectors_pipeline.domain.errors import ConfigurationError, ConnectorError
 from connectors_pipeline.domain.policy import OrgPolicy
 from connectors_pipeline.providers.registry import provider_info
 from connectors_pipeline.store import AccountRecord, Store
@@ -22,11 +22,18 @@ def connect_account(
     *,
     mode: AuthMode,
     login_hint: str | None = None,
+    demo: bool = False,
     prompt: Callable[[str], str] = input,
     echo: Callable[[str], None] = print,
 ) -> AccountRecord:
     """Run the provider's OAuth flow, check policy against the real identity, store tokens encrypted."""
     spec = provider_info(provider)
+    if store.keyring is None or (store.keyring.demo and not demo):
+        # Refuse before any browser opens: there would be nowhere safe to keep the tokens.
+        raise ConfigurationError(
+            "no encryption key: set CONNECTORS_ENCRYPTION_KEYS to store tokens "
+            "(only `connectors demo` may use its local demo key)"
+        )
     store.log_activity("connector_connect_started", context={"provider": provider, "mode": mode})
     try:
         policy.check_provider(provider)  # before any browser opens

@@ -50,6 +50,7 @@ def demo(as_json: bool, files: int, seed: int, sandbox_port: int) -> None:
                 sandbox_client_config(server.url),
                 mode="sandbox",
                 login_hint=DEMO_USER,
+                demo=True,
             )
         except ConnectorError as exc:
             raise fail(exc) from exc

@@ -36,7 +36,6 @@ class RemovalReason(enum.StrEnum):
     TRASHED = "trashed"
     ACCESS_LOST = "access_lost"
     MOVED_OUT_OF_SCOPE = "moved_out_of_scope"
-    EXCLUDED_BY_POLICY = "excluded_by_policy"
 
 
 @dataclass(frozen=True)

@@ -146,7 +146,8 @@ class SandboxState:
         with self.lock:
             if email in self.users:
                 return self.users[email]
-            permission_id = "".join(self._rng.choice(string.digits) for _ in range(20))
+            # From the e-mail, not the seeded RNG: two users of any sandbox must never share an identity.
+            permission_id = str(int(hashlib.sha256(email.lower().encode()).hexdigest(), 16))[:20]
             user = User(email, display_name or email.split("@")[0].replace(".", " ").title(), permission_id)
             self.users[email] = user
             self._drives[email] = DriveAccount(

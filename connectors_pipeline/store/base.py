@@ -70,6 +70,23 @@ class StoreBase:
             raise AccountNotFound(partition_key)
         return AccountRef(*row)
 
+    def _retire_document(self, conn: sa.Connection, account: AccountRef, external_id: str, reason: str) -> int | None:
+        """Mark the item's live vault document deleted with the reason (kept, never dropped); log it."""
+        d = t.vault_documents
+        now = t.utcnow()
+        document_id = conn.execute(
+            sa.update(d)
+            .where(d.c.account_id == account.id)
+            .where(d.c.external_id == external_id)
+            .where(d.c.deleted_at.is_(None))
+            .values(deleted_at=now, deleted_reason=reason, updated_at=now)
+            .returning(d.c.id)
+        ).scalar_one_or_none()
+        if document_id is not None:
+            context = {"external_id": external_id, "reason": reason, "document_id": document_id}
+            self._log(conn, "item_deleted", account, context)
+        return document_id
+
     def _log(
         self,
         conn: sa.Connection,

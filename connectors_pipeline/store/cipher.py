@@ -61,7 +61,10 @@ def _decode_key(raw: str, position: int) -> bytes:
 class KeyRing:
     """Ordered encryption keys, newest first."""
 
-    def __init__(self, keys: list[bytes]):
+    def __init__(self, keys: list[bytes], *, demo: bool = False):
+        # demo: the key came from the demo's local key file. It may decrypt and re-encrypt what the demo
+        # stored, but connecting a new account needs CONNECTORS_ENCRYPTION_KEYS (see connect.py).
+        self.demo = demo
         if not keys:
             raise ConfigurationError(NO_KEY_MESSAGE)
         self._keys: dict[str, bytes] = {}
@@ -72,14 +75,14 @@ class KeyRing:
         self._newest = key_id_of(keys[0])
 
     @classmethod
-    def from_env(cls, value: str | None) -> KeyRing | None:
+    def from_env(cls, value: str | None, *, demo: bool = False) -> KeyRing | None:
         """Parse a CONNECTORS_ENCRYPTION_KEYS value; None when it is unset or blank."""
         if value is None:
             return None
         entries = [part.strip() for part in value.split(",") if part.strip()]
         if not entries:
             return None
-        return cls([_decode_key(entry, position) for position, entry in enumerate(entries, start=1)])
+        return cls([_decode_key(entry, position) for position, entry in enumerate(entries, start=1)], demo=demo)
 
     @staticmethod
     def generate_key() -> str:
@@ -135,7 +138,7 @@ def load_or_create_demo_keyring(path: Path) -> KeyRing:
     """The local demo key: read it, or create it readable by the owner only (0600, dir 0700)."""
     if not path.exists():
         _create_key_file(path)
-    ring = KeyRing.from_env(path.read_text(encoding="ascii"))
+    ring = KeyRing.from_env(path.read_text(encoding="ascii"), demo=True)
     if ring is None:
         raise ConfigurationError(f"demo key file {path} is empty; delete it to create a new key")
     return ring

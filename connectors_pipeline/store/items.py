@@ -160,7 +160,11 @@ class ItemsMixin(StoreBase):
 
     def record_skip(self, partition_key: str, external_id: str, reason: str, detail: str | None = None) -> bool:
         """Status `skipped` with a reason; logs `item_skipped` only when the item was not already
-        skipped for this reason (a listing resetting it to pending in between does not count)."""
+        skipped for this reason (a listing resetting it to pending in between does not count).
+
+        An item that had a live vault document (gone between listing and fetch, no longer readable,
+        now excluded by policy) takes it out of the vault too, with the same reason.
+        """
         reason = str(reason)  # SkipReason is a StrEnum; store its plain value
         with self._write() as conn:
             account = self._account(conn, partition_key)
@@ -174,6 +178,7 @@ class ItemsMixin(StoreBase):
                 raise ItemNotFound(partition_key, external_id)
             changed = not (before.skip_reason == reason and before.status in ("skipped", "pending"))
             self._update_item(conn, account, external_id, status="skipped", skip_reason=reason, skip_detail=detail)
+            self._retire_document(conn, account, external_id, reason)
             if changed:
                 context = {"external_id": external_id, "reason": reason, "detail": detail}
                 self._log(conn, "item_skipped", account, context)

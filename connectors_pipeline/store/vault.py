@@ -225,25 +225,10 @@ class VaultMixin(StoreBase):
                 .where(i.c.status != "deleted")
                 .values(status="deleted", updated_at=now)
             ).rowcount
-            docs = (
-                conn.execute(
-                    sa.update(d)
-                    .where(d.c.account_id == account.id)
-                    .where(d.c.external_id == external_id)
-                    .where(d.c.deleted_at.is_(None))
-                    .values(deleted_at=now, deleted_reason=reason, updated_at=now)
-                    .returning(d.c.id)
-                )
-                .scalars()
-                .all()
-            )
-            changed = bool(items_changed or docs)
-            if changed:
-                context = {
-                    "external_id": external_id,
-                    "reason": reason,
-                    "document_id": docs[0] if docs else None,
-                }
+            document_id = self._retire_document(conn, account, external_id, reason)
+            changed = bool(items_changed) or document_id is not None
+            if items_changed and document_id is None:
+                context = {"external_id": external_id, "reason": reason, "document_id": None}
                 self._log(conn, "item_deleted", account, context)
         return changed
 

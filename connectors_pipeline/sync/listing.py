@@ -11,8 +11,6 @@ from connectors_pipeline.providers.base import Scope
 from connectors_pipeline.store import ItemRecord, SourceRecord
 from connectors_pipeline.sync.services import SyncServices
 
-LIVE_STATUSES = frozenset({"pending", "fetched", "synced", "error"})
-
 
 @dataclass
 class ListingOutcome:
@@ -82,19 +80,13 @@ def refresh_listing(services: SyncServices, partition_key: str) -> ListingOutcom
         partition_key, [item for item, _ in skips if item.external_id not in known], status="pending"
     )
     for item, reason in skips:
-        record = known.get(item.external_id)
-        if record is not None and record.vault_document_id is not None:
-            # It was in the vault: trashing upstream (or a tightened policy) removes it, with its reason.
-            removal = RemovalReason.TRASHED if reason == SkipReason.TRASHED else RemovalReason.EXCLUDED_BY_POLICY
-            if store.record_removal(partition_key, item.external_id, removal.value):
-                outcome.removed += 1
-            if removal == RemovalReason.TRASHED:
-                continue
+        # For an item already in the vault (now trashed, or excluded by a tightened policy) the store
+        # also marks its document deleted with this reason.
         store.record_skip(partition_key, item.external_id, reason)
-        outcome.skipped[reason] += 1
+        outcome.skipped[reason.value] += 1
 
     # A full snapshot cannot tell deletion from lost access; the change feed can (later issue).
-    vanished = [key for key, record in known.items() if key not in seen and record.status in LIVE_STATUSES]
+    vanished = [key for key, record in known.items() if key not in seen and record.status != "deleted"]
     for external_id in vanished:
         if store.record_removal(partition_key, external_id, RemovalReason.DELETED.value):
             outcome.removed += 1

@@ -11,7 +11,7 @@ from connectors_pipeline.cli import main
 from connectors_pipeline.sandbox import SandboxServer, SandboxState
 from connectors_pipeline.settings import Settings
 from connectors_pipeline.store import Store
-from connectors_pipeline.store.cipher import resolve_keyring
+from connectors_pipeline.store.cipher import load_or_create_demo_keyring, resolve_keyring
 
 USER = "grace@example.org"
 
@@ -65,15 +65,18 @@ def test_connect_refuses_an_email_domain_the_policy_does_not_allow(connectors_en
     assert state.requests_to("^/revoke$"), "tokens obtained before the policy check are revoked, not kept"
 
 
-def test_connect_refuses_to_store_tokens_without_an_encryption_key(connectors_env, sandbox, monkeypatch):
-    _state, server = sandbox
+@pytest.mark.parametrize("demo_key_file", [False, True], ids=["no key at all", "only the demo's key"])
+def test_connect_refuses_to_store_tokens_without_an_encryption_key(connectors_env, sandbox, monkeypatch, demo_key_file):
+    state, server = sandbox
     monkeypatch.delenv("CONNECTORS_ENCRYPTION_KEYS")
+    if demo_key_file:
+        load_or_create_demo_keyring(Settings.from_env().demo_key_file)
 
     result = invoke("accounts", "connect", "google_drive", "--sandbox", "--sandbox-url", server.url)
 
     assert result.exit_code != 0
     assert "CONNECTORS_ENCRYPTION_KEYS" in result.output
-    assert not Settings.from_env().demo_key_file.exists()
+    assert not state.requests_to("^/token$"), "refused before any token was issued"
 
 
 def test_real_accounts_need_an_oauth_client(connectors_env, monkeypatch):

@@ -91,4 +91,4 @@ def test_tightened_policy_removes_forbidden_documents_with_reason(drive_world, m
         for i in store.load_items(drive_world.key).values()
         if i.vault_document_id and i.mime_type != "application/pdf"
     ]
-    assert removed and all(d.deleted_reason == "excluded_by_policy" for d in removed)
+    assert removed and all(d.deleted_reason == "policy_file_type" for d in removed)

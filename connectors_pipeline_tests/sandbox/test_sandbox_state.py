@@ -146,3 +146,14 @@ def test_server_picks_a_port_and_releases_it() -> None:
         port = server.port
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", port))  # free again once the server stopped
+
+
+def test_users_have_distinct_stable_identities_across_sandboxes():
+    from connectors_pipeline.sandbox import SandboxState
+
+    first, second = SandboxState(), SandboxState()
+    ada = first.add_user("ada@example.com")
+    bob = second.add_user("bob@example.com")
+
+    assert ada.permission_id != bob.permission_id
+    assert SandboxState(seed=9).add_user("ada@example.com").permission_id == ada.permission_id

@@ -79,8 +79,15 @@ def test_a_changed_item_keeps_its_last_version_live_without_being_an_orphan(stor
 
 
 def test_a_live_document_whose_item_was_skipped_is_an_orphan(store: Store, key: str):
-    store.record_skip(key, "b", "policy_file_type")  # skipped without removing its document: a bug
+    with store.engine.begin() as conn:  # skipped without retiring its document: what a bug would leave
+        conn.execute(sa.update(items).where(items.c.external_id == "b").values(status="skipped"))
     assert store.find_orphan_documents(key) == [doc_id(store, key, "b")]
+
+
+def test_skipping_an_item_retires_its_live_document_with_the_reason(store: Store, key: str):
+    store.record_skip(key, "b", "policy_file_type")
+    assert store.find_orphan_documents(key) == []
+    assert store.get_document(doc_id(store, key, "b")).deleted_reason == "policy_file_type"
 
     store.record_removal(key, "b", RemovalReason.DELETED)  # removed documents are not orphans
     assert store.find_orphan_documents(key) == []
