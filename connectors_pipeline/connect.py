@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Literal
 
 from connectors_pipeline.domain.credentials import OAuthClientConfig
@@ -51,6 +52,8 @@ def connect_account(
             display_name=profile.display_name,
             client=client,
             tokens=tokens,
+            # Names this connection, so a reconnect after removal gets its own initial-sync run key.
+            metadata={"connected_at": datetime.now(UTC).isoformat(timespec="seconds")},
         )
     except ConnectorError as exc:
         spec.revoke(client, tokens)  # a grant we will not keep must not linger upstream

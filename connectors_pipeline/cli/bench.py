@@ -96,16 +96,16 @@ def initial(files: int, latency_ms: int, workers: int, as_json: bool) -> None:
 
 def _bare_download(store, key: str, items, workers: int) -> float:
     """The same files, same sandbox, same client library and threads — but no store, blobs or extraction."""
-    from connectors_pipeline.sync.export import ThreadLocalProviders, item_from_record
+    from connectors_pipeline.sync.export import item_from_record
     from connectors_pipeline.sync.services import SyncServices
 
     services = SyncServices(store=store, blobs=None, policy=OrgPolicy(), fetch_workers=workers)  # type: ignore[arg-type]
     plan = services.export_plan("google_drive")
-    providers = ThreadLocalProviders(services, key)
+    provider = services.provider(key)
 
     def fetch(record) -> int:
         sink = io.BytesIO()
-        providers.get().fetch(item_from_record("google_drive", record), plan, sink)
+        provider.fetch(item_from_record("google_drive", record), plan, sink)
         return sink.tell()
 
     started = time.monotonic()

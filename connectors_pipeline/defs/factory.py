@@ -4,7 +4,7 @@ import warnings
 
 import dagster as dg
 
-from connectors_pipeline.defs.account_steps import for_each_account
+from connectors_pipeline.defs.account_steps import for_each_account, start_sync
 from connectors_pipeline.defs.checks import build_checks
 from connectors_pipeline.defs.metadata import common, skipped_table, total
 from connectors_pipeline.defs.resources import ConnectorsResource
@@ -46,25 +46,19 @@ def _build_connector_defs(spec: ProviderInfo) -> dg.Definitions:
     def file_listing(context: dg.AssetExecutionContext, connectors: ConnectorsResource) -> dg.MaterializeResult:
         services = connectors.services()
 
+        start_sync(context, services, job_type="initial_sync")
+
         def step(partition_key: str):
-            services.store.start_job(
-                partition_key,
-                run_id=context.run.run_id,
-                job_type="initial_sync",
-                attempt=context.retry_number + 1,
-            )
-            services.store.log_activity(
-                "connector_sync_started", partition_key=partition_key, context={"run_id": context.run.run_id}
-            )
             outcome = refresh_listing(services, partition_key)
             if outcome.cursor is not None:
                 services.store.stage_cursor(partition_key, outcome.cursor)
             return outcome
 
-        outcomes = for_each_account(context, services, "file_listing", step).values()
+        results = for_each_account(context, services, "file_listing", step)
+        outcomes = results.values()
         return dg.MaterializeResult(
             metadata={
-                **common(context, sum(o.seconds for o in outcomes)),
+                **common(context, len(results), sum(o.seconds for o in outcomes)),
                 "dagster/row_count": sum(o.listed for o in outcomes),
                 "items_listed": sum(o.listed for o in outcomes),
                 "items_to_fetch": sum(o.to_fetch for o in outcomes),
@@ -82,12 +76,11 @@ def _build_connector_defs(spec: ProviderInfo) -> dg.Definitions:
     )
     def exported_documents(context: dg.AssetExecutionContext, connectors: ConnectorsResource) -> dg.MaterializeResult:
         services = connectors.services()
-        outcomes = for_each_account(
-            context, services, "exported_documents", lambda key: export_pending(services, key)
-        ).values()
+        results = for_each_account(context, services, "exported_documents", lambda key: export_pending(services, key))
+        outcomes = results.values()
         return dg.MaterializeResult(
             metadata={
-                **common(context, sum(o.seconds for o in outcomes)),
+                **common(context, len(results), sum(o.seconds for o in outcomes)),
                 "items_fetched": sum(o.fetched for o in outcomes),
                 "bytes_fetched": sum(o.bytes for o in outcomes),
                 "items_failed_retry_next_sync": sum(o.errors for o in outcomes),
@@ -125,17 +118,18 @@ def _build_connector_defs(spec: ProviderInfo) -> dg.Definitions:
             )
             return outcome
 
-        outcomes = for_each_account(context, services, "vault_items", step).values()
+        results = for_each_account(context, services, "vault_items", step)
+        outcomes = results.values()
         outcome_totals = total(o.outcomes for o in outcomes)
         return dg.MaterializeResult(
             metadata={
-                **common(context, sum(o.seconds for o in outcomes)),
+                **common(context, len(results), sum(o.seconds for o in outcomes)),
                 "documents_created": outcome_totals["created"],
                 "documents_updated": outcome_totals["updated"],
                 "documents_restored": outcome_totals["restored"],
                 "documents_unchanged": outcome_totals["unchanged"],
                 "skipped_by_reason": skipped_table(total(o.skipped for o in outcomes)),
-                "vault_documents_live": sum(store.count_documents(key) for key in context.partition_keys),
+                "vault_documents_live": sum(store.count_documents(key) for key in results),
             }
         )
 

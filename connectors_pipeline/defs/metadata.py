@@ -22,8 +22,9 @@ def skipped_table(skipped: Counter[str]) -> dg.MetadataValue:
     return dg.MetadataValue.md(f"| reason | items |\n|---|---|\n{rows}")
 
 
-def common(context: dg.AssetExecutionContext, seconds: float) -> dict[str, object]:
+def common(context: dg.AssetExecutionContext, succeeded: int, seconds: float) -> dict[str, object]:
     return {
         "accounts": len(context.partition_keys),
+        "accounts_failed": len(context.partition_keys) - succeeded,
         "duration_seconds": round(seconds, 3),
     }

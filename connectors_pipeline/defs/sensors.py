@@ -3,10 +3,12 @@
 import dagster as dg
 
 from connectors_pipeline.defs.resources import ConnectorsResource
+from connectors_pipeline.store import AccountRecord
 
 
-def initial_sync_run_key(partition_key: str) -> str:
-    return f"initial-sync:{partition_key}"
+def initial_sync_run_key(account: AccountRecord) -> str:
+    """One initial sync per connection: a reconnect after removal is a new connection with a new key."""
+    return f"initial-sync:{account.partition_key}:{account.metadata.get('connected_at', '')}"
 
 
 def build_accounts_sensor(
@@ -21,16 +23,19 @@ def build_accounts_sensor(
         "removes the partition when it disconnects.",
     )
     def accounts_sensor(context: dg.SensorEvaluationContext, connectors: ConnectorsResource) -> dg.SensorResult:
-        connected = {
-            account.partition_key
+        accounts_by_key = {
+            account.partition_key: account
             for account in connectors.services().store.list_accounts(provider=provider, statuses=("connected", "error"))
         }
+        connected = set(accounts_by_key)
         known = set(context.instance.get_dynamic_partitions(accounts.name))
         added, removed = sorted(connected - known), sorted(known - connected)
         if not added and not removed:
             return dg.SensorResult(skip_reason=f"{len(known)} account(s), no change")
         return dg.SensorResult(
-            run_requests=[dg.RunRequest(partition_key=key, run_key=initial_sync_run_key(key)) for key in added],
+            run_requests=[
+                dg.RunRequest(partition_key=key, run_key=initial_sync_run_key(accounts_by_key[key])) for key in added
+            ],
             dynamic_partitions_requests=[
                 accounts.build_add_request(added),
                 accounts.build_delete_request(removed),

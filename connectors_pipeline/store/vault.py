@@ -205,7 +205,7 @@ class VaultMixin(StoreBase):
             )
         )
         if outcome in EVENT_BY_OUTCOME:
-            context = {"external_id": external_id, "document_id": document_id, "title": title}
+            context = {"external_id": external_id, "document_id": document_id}
             if version_no:
                 context["version"] = version_no
             self._log(conn, EVENT_BY_OUTCOME[outcome], account, context)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -56,24 +55,11 @@ def item_from_record(provider: str, record: ItemRecord) -> RemoteItem:
     )
 
 
-class ThreadLocalProviders:
-    """httplib2 connections are not thread-safe, so each fetch thread gets its own provider."""
-
-    def __init__(self, services: SyncServices, partition_key: str):
-        self._services, self._partition_key = services, partition_key
-        self._local = threading.local()
-
-    def get(self) -> Provider:
-        if not hasattr(self._local, "provider"):
-            self._local.provider = self._services.provider(self._partition_key)
-        return self._local.provider
-
-
 def _fetch_one(
-    services: SyncServices, providers: ThreadLocalProviders, item: RemoteItem, plan: ExportPlan
+    services: SyncServices, provider: Provider, item: RemoteItem, plan: ExportPlan
 ) -> tuple[BlobRef, Provenance]:
     with services.blobs.writer() as out:
-        provenance = providers.get().fetch(item, plan, out)
+        provenance = provider.fetch(item, plan, out)
     return out.ref, provenance
 
 
@@ -101,10 +87,11 @@ def export_pending(services: SyncServices, partition_key: str) -> ExportOutcome:
         if record.status in FETCH_STATUSES
     ]
     outcome = ExportOutcome()
-    providers = ThreadLocalProviders(services, partition_key)
+    # One provider for all threads: it keeps a connection per thread and refreshes the token once for all.
+    provider = services.provider(partition_key)
     done: list[FetchedBlob] = []
     with ThreadPoolExecutor(max_workers=services.fetch_workers, thread_name_prefix="fetch") as pool:
-        futures = {pool.submit(_fetch_one, services, providers, item, plan): item for item in pending}
+        futures = {pool.submit(_fetch_one, services, provider, item, plan): item for item in pending}
         try:
             for future in as_completed(futures):
                 item = futures[future]

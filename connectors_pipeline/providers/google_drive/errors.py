@@ -129,4 +129,5 @@ def translate(
         return TransientError(f"{what}: transport error ({type(exc).__name__})")
     if isinstance(exc, json.JSONDecodeError | ApiClientError):
         return TransientError(f"{what}: malformed response ({type(exc).__name__})")
-    return ConnectorError(redact(f"{what}: unexpected {type(exc).__name__}: {exc}"[:300], secrets))
+    # Unknown exception text may quote a URL, a header or a token we do not know of: keep only its type.
+    return ConnectorError(f"{what}: unexpected {type(exc).__name__}")
