@@ -2,14 +2,15 @@
 
 import dagster as dg
 
-from connectors_pipeline.defs.factory import build_connector_defs
+from connectors_pipeline.defs.factory import LISTING_IO_MANAGER, build_connector_defs
+from connectors_pipeline.defs.listing_frames import ListingFrames
 from connectors_pipeline.defs.resources import ConnectorsResource
 from connectors_pipeline.providers.registry import PROVIDERS
 
 defs = dg.Definitions.merge(
     *(build_connector_defs(spec) for spec in PROVIDERS.values()),
     dg.Definitions(
-        resources={"connectors": ConnectorsResource()},
+        resources={"connectors": ConnectorsResource(), LISTING_IO_MANAGER: ListingFrames()},
         # Connector steps wait on HTTP, not CPU: one process per run avoids seconds of spawn per step.
         executor=dg.in_process_executor,
     ),

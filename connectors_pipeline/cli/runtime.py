@@ -13,7 +13,16 @@ from connectors_pipeline.settings import Settings
 from connectors_pipeline.store import Store
 from connectors_pipeline.store.cipher import resolve_keyring
 
+# dagster.yaml and workspace.yaml live at the top of the project checkout (the README installs it editable).
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def project_file(name: str) -> Path:
+    """A top-level project file: from the working directory if it has one, else from the checkout."""
+    for folder in (Path.cwd(), PROJECT_ROOT):
+        if (folder / name).is_file():
+            return folder / name
+    raise click.ClickException(f"{name} not found here or in {PROJECT_ROOT}; run from the project checkout")
 
 
 def open_store(settings: Settings, *, allow_demo_key: bool = False) -> Store:
@@ -26,8 +35,8 @@ def prepare_dagster_home(settings: Settings) -> Path:
     home = settings.dagster_home
     home.mkdir(parents=True, exist_ok=True)
     instance_yaml = home / "dagster.yaml"
-    source = PROJECT_ROOT / "dagster.yaml"
-    if source.exists() and (not instance_yaml.exists() or instance_yaml.read_bytes() != source.read_bytes()):
+    source = project_file("dagster.yaml")
+    if not instance_yaml.exists() or instance_yaml.read_bytes() != source.read_bytes():
         shutil.copyfile(source, instance_yaml)
     os.environ["DAGSTER_HOME"] = str(home)
     return home

@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from connectors_pipeline.cli.runtime import PROJECT_ROOT, prepare_dagster_home
+from connectors_pipeline.cli.runtime import prepare_dagster_home, project_file
 from connectors_pipeline.settings import Settings
 
 
@@ -21,5 +21,5 @@ def ui(port: int) -> None:
     click.echo(f"Dagster UI on http://127.0.0.1:{port} (DAGSTER_HOME={settings.dagster_home})")
     os.execv(
         sys.executable,
-        [sys.executable, "-m", "dagster", "dev", "-w", str(PROJECT_ROOT / "workspace.yaml"), "-p", str(port)],
+        [sys.executable, "-m", "dagster", "dev", "-w", str(project_file("workspace.yaml")), "-p", str(port)],
     )

@@ -1,7 +1,5 @@
 """Blocking asset checks that guard the vault: nothing twice, nothing the org policy forbids."""
 
-import os
-
 import dagster as dg
 
 from connectors_pipeline.defs.resources import ConnectorsResource
@@ -19,12 +17,21 @@ def dedup_problems(store: Store, partition_key: str) -> dict[str, list]:
     }
 
 
-def policy_violations(store: Store, policy: OrgPolicy, partition_key: str) -> list[int]:
-    """Live vault documents the current policy would not admit (e.g. after the policy tightened)."""
-    return [
-        doc.id
+def policy_violations(store: Store, policy: OrgPolicy, partition_key: str) -> list[str]:
+    """External ids of fetched items and live vault documents the current policy would not admit."""
+    fetched = [
+        (item.external_id, item.mime_type, item.content_mime, item.content_size)
+        for item in store.load_items(partition_key).values()
+        if item.status == "fetched"
+    ]
+    live = [
+        (doc.external_id, doc.mime_type, doc.content_mime, doc.size_bytes)
         for doc in store.iter_live_documents(partition_key)
-        if policy.stored_violation(doc.mime_type, doc.content_mime, doc.size_bytes) is not None
+    ]
+    return [
+        external_id
+        for external_id, mime_type, content_mime, size in fetched + live
+        if policy.stored_violation(mime_type, content_mime, size) is not None
     ]
 
 
@@ -47,38 +54,22 @@ def build_checks(
             metadata={**counts, "accounts_checked": len(found)},
         )
 
-    @dg.asset_check(
-        asset=vault_key,
-        name="policy_compliant",
-        blocking=True,
-        partitions_def=accounts,
-        description="Nothing in the vault that ORG_CONNECTORS_* policy forbids.",
-    )
-    def policy_compliant(context: dg.AssetCheckExecutionContext, connectors: ConnectorsResource):
-        services = connectors.services()
-        policy = OrgPolicy.from_env(os.environ)
-        bad = [doc for key in context.partition_keys for doc in policy_violations(services.store, policy, key)]
-        return dg.AssetCheckResult(
-            passed=not bad,
-            metadata={"violations": len(bad), "document_ids": dg.MetadataValue.json(bad[:SAMPLE])},
-        )
+    def policy_check(asset_key: dg.AssetKey, name: str, description: str) -> dg.AssetChecksDefinition:
+        @dg.asset_check(asset=asset_key, name=name, blocking=True, partitions_def=accounts, description=description)
+        def check(context: dg.AssetCheckExecutionContext, connectors: ConnectorsResource) -> dg.AssetCheckResult:
+            services = connectors.services()
+            bad = [i for key in context.partition_keys for i in policy_violations(services.store, services.policy, key)]
+            return dg.AssetCheckResult(
+                passed=not bad,
+                metadata={"violations": len(bad), "item_ids": dg.MetadataValue.json(bad[:SAMPLE])},
+            )
 
-    @dg.asset_check(
-        asset=exported_key,
-        name="fetched_content_allowed",
-        blocking=True,
-        partitions_def=accounts,
-        description="Every fetched blob is of an allowed type and size; blocks ingest otherwise.",
-    )
-    def fetched_content_allowed(context: dg.AssetCheckExecutionContext, connectors: ConnectorsResource):
-        services = connectors.services()
-        policy = OrgPolicy.from_env(os.environ)
-        bad = [
-            item.external_id
-            for key in context.partition_keys
-            for item in services.store.load_items(key).values()
-            if item.status == "fetched" and policy.stored_violation(item.mime_type, item.content_mime, item.size)
-        ]
-        return dg.AssetCheckResult(passed=not bad, metadata={"violations": len(bad)})
+        return check
 
+    fetched_content_allowed = policy_check(
+        exported_key, "fetched_content_allowed", "Nothing fetched that ORG_CONNECTORS_* policy forbids; blocks ingest."
+    )
+    policy_compliant = policy_check(
+        vault_key, "policy_compliant", "Nothing in the vault that ORG_CONNECTORS_* forbids."
+    )
     return [no_duplicates, policy_compliant, fetched_content_allowed]

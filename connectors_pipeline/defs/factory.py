@@ -6,6 +6,7 @@ import dagster as dg
 
 from connectors_pipeline.defs.account_steps import for_each_account, start_sync
 from connectors_pipeline.defs.checks import build_checks
+from connectors_pipeline.defs.listing_frames import COLUMNS, listing_frame
 from connectors_pipeline.defs.metadata import common, skipped_table, total
 from connectors_pipeline.defs.resources import ConnectorsResource
 from connectors_pipeline.defs.sensors import build_accounts_sensor
@@ -17,6 +18,7 @@ from connectors_pipeline.sync.listing import refresh_listing
 # Connector work is I/O bound and provider-limited: batch accounts per run (run launch costs seconds)
 # and retry transient failures with backoff and jitter.
 ACCOUNTS_PER_RUN = 10
+LISTING_IO_MANAGER = "listing_frames"
 RETRY = dg.RetryPolicy(max_retries=3, delay=2, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.FULL)
 
 
@@ -42,10 +44,14 @@ def _build_connector_defs(spec: ProviderInfo) -> dg.Definitions:
         "retry_policy": RETRY,
     }
 
-    @dg.asset(key=listing_key, description=f"Every file of the {spec.display_name} account as it is now.", **shared)
-    def file_listing(context: dg.AssetExecutionContext, connectors: ConnectorsResource) -> dg.MaterializeResult:
+    @dg.asset(
+        key=listing_key,
+        description=f"Every file of the {spec.display_name} account as it is now, one row per file.",
+        io_manager_key=LISTING_IO_MANAGER,
+        **shared,
+    )
+    def file_listing(context: dg.AssetExecutionContext, connectors: ConnectorsResource) -> dg.Output:
         services = connectors.services()
-
         start_sync(context, services, job_type="initial_sync")
 
         def step(partition_key: str):
@@ -56,16 +62,21 @@ def _build_connector_defs(spec: ProviderInfo) -> dg.Definitions:
 
         results = for_each_account(context, services, "file_listing", step)
         outcomes = results.values()
-        return dg.MaterializeResult(
+        frames = {key: listing_frame(outcome.decisions) for key, outcome in results.items()}
+        # A partition whose account failed still gets its (empty) frame: the run covers the whole range.
+        frames.update({key: listing_frame([]) for key in context.partition_keys if key not in frames})
+        return dg.Output(
+            frames if len(context.partition_keys) > 1 else frames[context.partition_key],
             metadata={
                 **common(context, len(results), sum(o.seconds for o in outcomes)),
                 "dagster/row_count": sum(o.listed for o in outcomes),
-                "items_listed": sum(o.listed for o in outcomes),
+                "dagster/column_schema": COLUMNS,
                 "items_to_fetch": sum(o.to_fetch for o in outcomes),
-                "items_unchanged": sum(o.unchanged for o in outcomes),
+                "items_unchanged": sum(o.count("unchanged") for o in outcomes),
                 "items_removed": sum(o.removed for o in outcomes),
                 "skipped_by_reason": skipped_table(total(o.skipped for o in outcomes)),
-            }
+                "cursor_staged": dg.MetadataValue.json({key: o.cursor for key, o in results.items()}),
+            },
         )
 
     @dg.asset(

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from connectors_pipeline.domain.items import RemoteItem, RemovalReason, SkipReason
-from connectors_pipeline.providers.base import Scope
+from connectors_pipeline.providers.base import Provider, Scope
 from connectors_pipeline.store import ItemRecord, SourceRecord
 from connectors_pipeline.sync.services import SyncServices
 
@@ -15,26 +16,46 @@ from connectors_pipeline.sync.services import SyncServices
 @dataclass
 class ListingOutcome:
     listed: int = 0
-    new: int = 0
-    changed: int = 0
-    unchanged: int = 0
     removed: int = 0
     skipped: Counter[str] = field(default_factory=Counter)
-    by_file_type: Counter[str] = field(default_factory=Counter)
     cursor: str | None = None
     seconds: float = 0.0
+    # What was decided for every listed item: "new", "changed", "unchanged" or "skipped:<reason>".
+    decisions: list[tuple[RemoteItem, str]] = field(default_factory=list)
+
+    def count(self, decision: str) -> int:
+        return sum(1 for _, d in self.decisions if d == decision)
 
     @property
     def to_fetch(self) -> int:
-        return self.new + self.changed
+        return self.count("new") + self.count("changed")
 
 
-def scope_from_sources(sources: list[SourceRecord]) -> Scope:
-    """No registered folder means the whole drive; otherwise the union of the enabled folders."""
+def scopes_from_sources(sources: list[SourceRecord]) -> list[Scope]:
+    """No registered folder means the whole drive; otherwise the enabled folders, one scope per recursion."""
     folders = [s for s in sources if s.enabled and s.kind == "folder"]
     if not folders:
-        return Scope()
-    return Scope(roots=tuple(s.external_id for s in folders), recursive=all(s.recursive for s in folders))
+        return [Scope()]
+    return [
+        Scope(roots=tuple(s.external_id for s in folders if s.recursive == recursive), recursive=recursive)
+        for recursive in (True, False)
+        if any(s.recursive == recursive for s in folders)
+    ]
+
+
+def snapshot_items(provider: Provider, scopes: list[Scope]) -> tuple[str | None, Iterator[RemoteItem]]:
+    """The cursor of the first snapshot (taken before any listing) and every item once."""
+    snapshots = [provider.snapshot(scope) for scope in scopes]
+
+    def unique() -> Iterator[RemoteItem]:
+        emitted: set[str] = set()
+        for snapshot in snapshots:
+            for item in snapshot.items:
+                if item.external_id not in emitted:
+                    emitted.add(item.external_id)
+                    yield item
+
+    return snapshots[0].cursor, unique()
 
 
 def needs_fetch(item: RemoteItem, record: ItemRecord | None) -> bool:
@@ -50,30 +71,28 @@ def refresh_listing(services: SyncServices, partition_key: str) -> ListingOutcom
     started = time.monotonic()
     store, policy = services.store, services.policy
     provider = services.provider(partition_key)
-    snapshot = provider.snapshot(scope_from_sources(store.list_sources(partition_key)))
+    cursor, items = snapshot_items(provider, scopes_from_sources(store.list_sources(partition_key)))
     known = store.load_items(partition_key)
-    outcome = ListingOutcome(cursor=snapshot.cursor)
+    outcome = ListingOutcome(cursor=cursor)
     to_save: list[RemoteItem] = []
     seen: set[str] = set()
     skips: list[tuple[RemoteItem, SkipReason]] = []
 
-    for item in snapshot.items:
+    for item in items:
         seen.add(item.external_id)
         outcome.listed += 1
         record = known.get(item.external_id)
         reason = policy.skip_reason(item)
         if reason is not None:
             skips.append((item, reason))
+            outcome.decisions.append((item, f"skipped:{reason.value}"))
             continue
-        outcome.by_file_type[item.mime_type] += 1
         if needs_fetch(item, record):
             to_save.append(item)
-            if record is None:
-                outcome.new += 1
-            else:
-                outcome.changed += 1
+            decision = "new" if record is None else "changed"
         else:
-            outcome.unchanged += 1
+            decision = "unchanged"
+        outcome.decisions.append((item, decision))
 
     store.save_remote_items(partition_key, to_save, status="pending")
     store.save_remote_items(

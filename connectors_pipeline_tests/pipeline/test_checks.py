@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dagster as dg
 import sqlalchemy as sa
 
 from connectors_pipeline.definitions import defs
@@ -52,3 +53,19 @@ def test_dedup_check_fails_when_two_items_share_a_document(drive_world):
         )
 
     assert "no_duplicates" in failed_checks(run_sync(drive_world))
+
+
+def test_policy_checks_fail_when_the_vault_holds_what_the_policy_now_forbids(drive_world, monkeypatch):
+    assert run_sync(drive_world).success
+    monkeypatch.setenv("ORG_CONNECTORS_ALLOWED_FILE_TYPES", "pdf")  # tightened after the sync
+
+    result = (
+        defs.resolve_implicit_global_asset_job_def()
+        .get_subset(
+            asset_check_selection={dg.AssetCheckKey(dg.AssetKey(["google_drive", "vault_items"]), "policy_compliant")},
+            asset_selection=set(),
+        )
+        .execute_in_process(partition_key=drive_world.key, instance=drive_world.instance, raise_on_error=False)
+    )
+
+    assert failed_checks(result) == {"policy_compliant"}

@@ -92,3 +92,18 @@ def test_tightened_policy_removes_forbidden_documents_with_reason(drive_world, m
         if i.vault_document_id and i.mime_type != "application/pdf"
     ]
     assert removed and all(d.deleted_reason == "policy_file_type" for d in removed)
+
+
+def test_file_listing_is_a_dataframe_per_account_with_every_decision(drive_world):
+    run_sync(drive_world)
+
+    frame = defs.load_asset_value(
+        ["google_drive", "file_listing"], partition_key=drive_world.key, instance=drive_world.instance
+    )
+
+    expected = expected_by_id(drive_world.corpus, drive_world.ids, OrgPolicy())
+    assert sorted(frame["external_id"]) == sorted(expected)
+    decisions = dict(zip(frame["external_id"], frame["decision"], strict=True))
+    # The listing judges metadata only; what fails at export (a >10 MB export) was still "new" there.
+    decided_at_export = {"ingested", "skipped:export_too_large"}
+    assert decisions == {k: "new" if v in decided_at_export else v for k, v in expected.items()}

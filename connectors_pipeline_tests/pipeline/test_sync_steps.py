@@ -97,3 +97,29 @@ def test_permanently_deleted_file_is_marked_deleted_on_the_next_sync(drive_world
 
     assert document_of(drive_world, file_id).deleted_reason == "deleted"
     assert drive_world.store.load_items(drive_world.key)[file_id].status == "deleted"
+
+
+def folder_id(world, name: str, parent_id: str) -> str:
+    drive = world.state.drive(USER)
+    return next(
+        f.id for f in drive.visible_files() if f.name == name and f.parent_id == parent_id and "folder" in f.mime_type
+    )
+
+
+def test_registered_folders_sync_only_their_scope_each_with_its_own_recursion(drive_world, services):
+    drive = drive_world.state.drive(USER)
+    projects = folder_id(drive_world, "Projects", drive.root_id)
+    finance = folder_id(drive_world, "Finance", drive.root_id)
+    drive_world.store.add_source(drive_world.key, kind="folder", external_id=projects, name="Projects", recursive=True)
+    drive_world.store.add_source(drive_world.key, kind="folder", external_id=finance, name="Finance", recursive=False)
+
+    sync(services, drive_world.key)
+
+    folders = {
+        tuple(p.strip("/").split("/")[:-1])
+        for i in drive_world.store.load_items(drive_world.key).values()
+        for p in i.paths
+    }
+    expected = {e.folder for e in drive_world.corpus if e.folder[:1] == ("Projects",) or e.folder == ("Finance",)}
+    assert folders == expected
+    assert ("Projects", "Alpha", "Notes") in folders and ("Finance", "2024") not in folders
