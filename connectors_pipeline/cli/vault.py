@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import json
+import unicodedata
 
 import click
 
 from connectors_pipeline.cli.runtime import open_store
 from connectors_pipeline.settings import Settings
+
+
+def shown(text: str) -> str:
+    """Upstream names are untrusted: escape control and bidirectional-override characters before a
+    terminal sees them, so a hostile file name cannot rewrite or disguise what is printed."""
+    return "".join(
+        f"\\u{ord(ch):04x}" if unicodedata.category(ch) in ("Cc", "Cf") and ch not in "\t" else ch for ch in text
+    )
 
 
 @click.group()
@@ -47,8 +56,8 @@ def search(text: str, limit: int, partition_key: str | None, as_json: bool) -> N
     if not hits:
         click.echo("No matches.")
     for h in hits:
-        click.echo(f"[{h.document_id}] {h.title}  ({h.provider} {h.path})")
-        click.echo("    " + " ".join(h.snippet.split()))
+        click.echo(f"[{h.document_id}] {shown(h.title)}  ({h.provider} {shown(h.path)})")
+        click.echo("    " + shown(" ".join(h.snippet.split())))
 
 
 @vault.command("show")
@@ -65,7 +74,7 @@ def show(document_id: int, versions: bool, show_text: bool) -> None:
         history = store.list_versions(document_id) if versions else []
     status = f"deleted ({doc.deleted_reason})" if doc.deleted_at else "live"
     click.echo(
-        f"[{doc.id}] {doc.title}\n  path: {doc.path}\n  status: {status}\n  mime: {doc.mime_type}"
+        f"[{doc.id}] {shown(doc.title)}\n  path: {shown(doc.path)}\n  status: {status}\n  mime: {doc.mime_type}"
         f" -> {doc.content_mime}\n  version: {doc.current_version} (provider {doc.provider_version})"
         f"\n  content hash: {doc.content_hash}\n  provenance: {json.dumps(doc.provenance)}"
     )
@@ -75,4 +84,4 @@ def show(document_id: int, versions: bool, show_text: bool) -> None:
             f"hash {v.content_hash[:12]}  {json.dumps(v.provenance)}"
         )
     if show_text:
-        click.echo("\n" + doc.text)
+        click.echo("\n" + "\n".join(shown(line) for line in doc.text.split("\n")))

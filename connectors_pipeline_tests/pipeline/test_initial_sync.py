@@ -107,3 +107,20 @@ def test_file_listing_is_a_dataframe_per_account_with_every_decision(drive_world
     # The listing judges metadata only; what fails at export (a >10 MB export) was still "new" there.
     decided_at_export = {"ingested", "skipped:export_too_large"}
     assert decisions == {k: "new" if v in decided_at_export else v for k, v in expected.items()}
+
+
+def test_a_hostile_file_name_is_ingested_and_shown_escaped(drive_world):
+    from click.testing import CliRunner
+
+    from connectors_pipeline.cli import main
+
+    run_sync(drive_world)
+    index = next(i for i, e in enumerate(drive_world.corpus) if e.label == "hostile_name")
+    item = drive_world.store.load_items(drive_world.key)[drive_world.ids[index]]
+    assert item.status == "synced" and "\u202e" in item.name
+
+    shown = CliRunner().invoke(main, ["vault", "show", str(item.vault_document_id)])
+
+    assert shown.exit_code == 0
+    assert "\u202e" not in shown.output and "\x07" not in shown.output
+    assert "\\u202e" in shown.output
