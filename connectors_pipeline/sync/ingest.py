@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 
 from connectors_pipeline.domain.errors import ExtractionError
 from connectors_pipeline.domain.items import SkipReason
-from connectors_pipeline.extract import Extracted, extract
+from connectors_pipeline.extract import Extracted
 from connectors_pipeline.store import ItemRecord, VaultInput
+from connectors_pipeline.sync.extraction_pool import extract_all
 from connectors_pipeline.sync.services import SyncServices
 
 FLUSH_EVERY = 50  # items written to the vault per transaction (each item still all-or-nothing)
@@ -56,12 +57,10 @@ def ingest_fetched(services: SyncServices, partition_key: str) -> IngestOutcome:
         outcome.outcomes.update(store.record_ingests(partition_key, batch))
         batch.clear()
 
-    for record in fetched:
-        assert record.blob_sha256 is not None and record.content_mime is not None
-        try:
-            extracted = extract(services.blobs.path(record.blob_sha256), record.content_mime, name=record.name)
-        except ExtractionError as exc:
-            store.record_skip(partition_key, record.external_id, SkipReason.EXTRACTION_FAILED.value, str(exc))
+    jobs = [(services.blobs.path(r.blob_sha256 or ""), r.content_mime or r.mime_type, r.name) for r in fetched]
+    for record, extracted in zip(fetched, extract_all(jobs), strict=True):
+        if isinstance(extracted, ExtractionError):
+            store.record_skip(partition_key, record.external_id, SkipReason.EXTRACTION_FAILED.value, str(extracted))
             outcome.skipped[SkipReason.EXTRACTION_FAILED.value] += 1
             continue
         batch.append(vault_input(record, extracted))
