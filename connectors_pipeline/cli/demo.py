@@ -6,6 +6,7 @@ import json
 import os
 import time
 from collections import Counter
+from contextlib import contextmanager
 
 import click
 import dagster as dg
@@ -19,6 +20,14 @@ from connectors_pipeline.settings import Settings
 
 PROVIDER = "google_drive"
 DEMO_USER = "ada@example.com"
+
+
+@contextmanager
+def closing_server(server):
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 @click.command()
@@ -38,10 +47,15 @@ def demo(as_json: bool, files: int, seed: int, sandbox_port: int) -> None:
     state = SandboxState()
     state.add_user(DEMO_USER)
     seed_drive(state, DEMO_USER, generate_corpus(seed=seed, files=files))
-    with (
-        open_store(settings, allow_demo_key=True) as store,
-        SandboxServer(state, port=sandbox_port) as server,
-    ):
+    server = SandboxServer(state, port=sandbox_port)
+    try:
+        server.start()
+    except OSError as exc:
+        raise click.ClickException(
+            f"cannot serve the sandbox on port {sandbox_port} ({exc.strerror}); "
+            "stop what uses it, or pass --sandbox-port 0 for a free port"
+        ) from exc
+    with open_store(settings, allow_demo_key=True) as store, closing_server(server):
         try:
             account = connect_account(
                 store,

@@ -72,6 +72,7 @@ def _build_connector_defs(spec: ProviderInfo) -> dg.Definitions:
                 "dagster/row_count": sum(o.listed for o in outcomes),
                 "dagster/column_schema": COLUMNS,
                 "items_to_fetch": sum(o.to_fetch for o in outcomes),
+                "items_moved": sum(o.count("moved") for o in outcomes),
                 "items_unchanged": sum(o.count("unchanged") for o in outcomes),
                 "items_removed": sum(o.removed for o in outcomes),
                 "skipped_by_reason": skipped_table(total(o.skipped for o in outcomes)),

@@ -23,7 +23,7 @@ COLUMNS = TableSchema(
         TableColumn("size", "int", description="Bytes; empty for provider-native documents"),
         TableColumn("modified_time", "datetime"),
         TableColumn("version", "string"),
-        TableColumn("decision", "string", description="new, changed, unchanged or skipped:<reason>"),
+        TableColumn("decision", "string", description="new, changed, moved, unchanged or skipped:<reason>"),
     ]
 )
 

@@ -158,6 +158,26 @@ class ItemsMixin(StoreBase):
                     last_error=None,
                 )
 
+    def record_moves(self, partition_key: str, items: list[RemoteItem]) -> None:
+        """Renamed or moved upstream with the same content: new name and paths on the item and its live
+        vault document, no download and no new version; logs `item_moved`."""
+        if not items:
+            return
+        d = t.vault_documents
+        now = t.utcnow()
+        with self._write() as conn:
+            account = self._account(conn, partition_key)
+            for item in items:
+                self._update_item(conn, account, item.external_id, name=item.name, paths=list(item.paths))
+                conn.execute(
+                    sa.update(d)
+                    .where(d.c.account_id == account.id)
+                    .where(d.c.external_id == item.external_id)
+                    .where(d.c.deleted_at.is_(None))
+                    .values(title=item.name, path=item.primary_path, paths=list(item.paths), updated_at=now)
+                )
+                self._log(conn, "item_moved", account, {"external_id": item.external_id})
+
     def record_skip(self, partition_key: str, external_id: str, reason: str, detail: str | None = None) -> bool:
         """Status `skipped` with a reason; logs `item_skipped` only when the item was not already
         skipped for this reason (a listing resetting it to pending in between does not count).

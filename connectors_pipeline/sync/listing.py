@@ -20,7 +20,7 @@ class ListingOutcome:
     skipped: Counter[str] = field(default_factory=Counter)
     cursor: str | None = None
     seconds: float = 0.0
-    # What was decided for every listed item: "new", "changed", "unchanged" or "skipped:<reason>".
+    # What was decided for every listed item: "new", "changed", "moved", "unchanged" or "skipped:<reason>".
     decisions: list[tuple[RemoteItem, str]] = field(default_factory=list)
 
     def count(self, decision: str) -> int:
@@ -58,9 +58,19 @@ def snapshot_items(provider: Provider, scopes: list[Scope]) -> tuple[str | None,
     return snapshots[0].cursor, unique()
 
 
+# Skips found by fetching or reading the content: trying the same version again would only fail again.
+CONTENT_SKIPS = frozenset(
+    {SkipReason.EXPORT_TOO_LARGE, SkipReason.EXTRACTION_FAILED, SkipReason.UNSUPPORTED_TYPE, SkipReason.NOT_FOUND}
+)
+
+
 def needs_fetch(item: RemoteItem, record: ItemRecord | None) -> bool:
     """Gate one of two: the provider's version (or modified time when it has none) moved on."""
-    if record is None or record.status != "synced":
+    if record is None:
+        return True
+    if record.status == "skipped" and record.skip_reason in CONTENT_SKIPS:
+        return (item.version, item.modified_time) != (record.version, record.modified_time)
+    if record.status != "synced":
         return True
     if item.version is not None:
         return item.version != record.synced_version
@@ -77,6 +87,7 @@ def refresh_listing(services: SyncServices, partition_key: str) -> ListingOutcom
     to_save: list[RemoteItem] = []
     seen: set[str] = set()
     skips: list[tuple[RemoteItem, SkipReason]] = []
+    moves: list[RemoteItem] = []
 
     for item in items:
         seen.add(item.external_id)
@@ -90,11 +101,16 @@ def refresh_listing(services: SyncServices, partition_key: str) -> ListingOutcom
         if needs_fetch(item, record):
             to_save.append(item)
             decision = "new" if record is None else "changed"
+        elif record is not None and (record.name, record.paths) != (item.name, item.paths):
+            # A parent folder renamed or moved: Drive keeps the file's version, so only paths change.
+            moves.append(item)
+            decision = "moved"
         else:
             decision = "unchanged"
         outcome.decisions.append((item, decision))
 
     store.save_remote_items(partition_key, to_save, status="pending")
+    store.record_moves(partition_key, moves)
     store.save_remote_items(
         partition_key, [item for item, _ in skips if item.external_id not in known], status="pending"
     )

@@ -53,6 +53,7 @@ def test_second_sync_adds_no_document_and_no_version(drive_world):
         drive_world.store.count_documents(drive_world.key),
         drive_world.store.count_versions(drive_world.key),
     )
+    drive_world.state.reset_requests()
 
     result = run_sync(drive_world)
 
@@ -63,6 +64,8 @@ def test_second_sync_adds_no_document_and_no_version(drive_world):
         e for e in result.get_asset_materialization_events() if e.asset_key.path[-1] == "vault_items"
     ).materialization.metadata
     assert vault["documents_created"].value == 0 and vault["documents_updated"].value == 0
+    downloads = [r for r in drive_world.state.requests if r.query.get("alt") == "media"]
+    assert downloads == [], "nothing changed upstream, so nothing is downloaded or exported again"
 
 
 def test_search_finds_ingested_text(drive_world):

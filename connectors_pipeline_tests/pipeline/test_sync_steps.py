@@ -123,3 +123,24 @@ def test_registered_folders_sync_only_their_scope_each_with_its_own_recursion(dr
     expected = {e.folder for e in drive_world.corpus if e.folder[:1] == ("Projects",) or e.folder == ("Finance",)}
     assert folders == expected
     assert ("Projects", "Alpha", "Notes") in folders and ("Finance", "2024") not in folders
+
+
+def test_renamed_folder_updates_paths_without_download_or_new_version(drive_world, services):
+    sync(services, drive_world.key)
+    drive = drive_world.state.drive(USER)
+    versions = drive_world.store.count_versions(drive_world.key)
+    drive.rename(folder_id(drive_world, "Projects", drive.root_id), "Programmes")
+    drive_world.state.reset_requests()
+
+    sync(services, drive_world.key)
+
+    fetches = [r for r in drive_world.state.requests if r.query.get("alt") == "media" or r.path.endswith("/export")]
+    assert fetches == []
+    assert drive_world.store.count_versions(drive_world.key) == versions
+    docs = [
+        document_of(drive_world, i.external_id)
+        for i in drive_world.store.load_items(drive_world.key).values()
+        if i.status == "synced"
+    ]
+    assert not [d for d in docs if d.path.startswith("/Projects/")]
+    assert [d for d in docs if d.path.startswith("/Programmes/Alpha/")]
