@@ -150,7 +150,6 @@ def _build_connector_defs(spec: ProviderInfo) -> dg.Definitions:
     job = dg.define_asset_job(
         name=f"{name}_sync",
         selection=dg.AssetSelection.assets(*assets),
-        partitions_def=accounts,
         description=f"Sync {spec.display_name} accounts into the vault.",
     )
     return dg.Definitions(
