@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Literal
@@ -52,12 +53,13 @@ def connect_account(
             display_name=profile.display_name,
             client=client,
             tokens=tokens,
-            # Names this connection, so a reconnect after removal gets its own initial-sync run key.
-            metadata={"connected_at": datetime.now(UTC).isoformat(timespec="seconds")},
+            # Names this connection, so a reconnect gets its own initial sync (see defs/sensors.py).
+            metadata={"connection_id": uuid.uuid4().hex, "connected_at": datetime.now(UTC).isoformat()},
         )
-    except ConnectorError as exc:
-        spec.revoke(client, tokens)  # a grant we will not keep must not linger upstream
-        store.log_activity("connector_connect_failed", context={"provider": provider, "error": str(exc)})
+    except Exception as exc:
+        spec.revoke(client, tokens)  # a grant we will not keep must not linger upstream, whatever stopped us
+        message = str(exc) if isinstance(exc, ConnectorError) else type(exc).__name__
+        store.log_activity("connector_connect_failed", context={"provider": provider, "error": message})
         raise
     store.log_activity(
         "connector_connect_succeeded", partition_key=account.partition_key, context={"provider": provider}

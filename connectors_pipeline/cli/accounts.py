@@ -7,6 +7,7 @@ import os
 
 import click
 
+from connectors_pipeline.cli.display import shown
 from connectors_pipeline.cli.runtime import fail, open_store
 from connectors_pipeline.connect import connect_account, remove_account
 from connectors_pipeline.domain.errors import ConnectorError
@@ -49,7 +50,7 @@ def connect(provider: str, use_sandbox: bool, sandbox_url: str, headless: bool, 
             )
     except ConnectorError as exc:
         raise fail(exc) from exc
-    click.echo(f"Connected {spec.display_name} account {account.display_name} as {account.partition_key}.")
+    click.echo(f"Connected {spec.display_name} account {shown(account.display_name)} as {account.partition_key}.")
     click.echo("The accounts sensor adds its partition and requests the initial sync on its next tick.")
 
 
@@ -81,7 +82,7 @@ def list_accounts(as_json: bool) -> None:
         click.echo("No accounts. Connect one with: connectors accounts connect google_drive")
     for a in rows:
         last = a.last_sync_at.strftime("%Y-%m-%d %H:%M UTC") if a.last_sync_at else "never"
-        click.echo(f"{a.partition_key}  {a.provider:<13} {a.status:<12} last sync {last}  {a.display_name}")
+        click.echo(f"{a.partition_key}  {a.provider:<13} {a.status:<12} last sync {last}  {shown(a.display_name)}")
 
 
 @accounts.command("remove")
@@ -118,7 +119,7 @@ def add_source(partition_key: str, folder_id: str, name: str | None, recursive: 
             )
         except ConnectorError as exc:
             raise fail(exc) from exc
-    click.echo(f"Added folder {source.name} to {partition_key}; the next sync covers only registered folders.")
+    click.echo(f"Added folder {shown(source.name)} to {partition_key}; the next sync covers only registered folders.")
 
 
 @sources.command("list")
@@ -131,6 +132,6 @@ def list_sources(partition_key: str | None) -> None:
     for s in rows:
         state = "enabled" if s.enabled else "disabled"
         click.echo(
-            f"{s.partition_key}  {s.kind} {s.external_id}  {s.name}  "
+            f"{s.partition_key}  {s.kind} {shown(s.external_id)}  {shown(s.name)}  "
             f"{'recursive' if s.recursive else 'top level only'}  {state}"
         )

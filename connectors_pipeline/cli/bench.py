@@ -85,7 +85,9 @@ def initial(files: int, latency_ms: int, workers: int, as_json: bool) -> None:
         "workers": workers,
         "run_succeeded": run.success,
         "sync_seconds": round(sync_seconds, 2),
-        **{f"  {asset.split('/')[-1]}_seconds": meta.get("duration_seconds") for asset, meta in run.metadata.items()},
+        **{
+            f"step_{asset.split('/')[-1]}_seconds": meta.get("duration_seconds") for asset, meta in run.metadata.items()
+        },
         "sync_files_per_second": round(sync_rate, 1),
         "bare_download_seconds": round(bare_seconds, 2),
         "bare_download_files_per_second": round(bare_rate, 1),

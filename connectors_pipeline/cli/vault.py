@@ -3,20 +3,12 @@
 from __future__ import annotations
 
 import json
-import unicodedata
 
 import click
 
+from connectors_pipeline.cli.display import shown
 from connectors_pipeline.cli.runtime import open_store
 from connectors_pipeline.settings import Settings
-
-
-def shown(text: str) -> str:
-    """Upstream names are untrusted: escape control and bidirectional-override characters before a
-    terminal sees them, so a hostile file name cannot rewrite or disguise what is printed."""
-    return "".join(
-        f"\\u{ord(ch):04x}" if unicodedata.category(ch) in ("Cc", "Cf") and ch not in "\t" else ch for ch in text
-    )
 
 
 @click.group()
@@ -74,8 +66,8 @@ def show(document_id: int, versions: bool, show_text: bool) -> None:
         history = store.list_versions(document_id) if versions else []
     status = f"deleted ({doc.deleted_reason})" if doc.deleted_at else "live"
     click.echo(
-        f"[{doc.id}] {shown(doc.title)}\n  path: {shown(doc.path)}\n  status: {status}\n  mime: {doc.mime_type}"
-        f" -> {doc.content_mime}\n  version: {doc.current_version} (provider {doc.provider_version})"
+        f"[{doc.id}] {shown(doc.title)}\n  path: {shown(doc.path)}\n  status: {status}\n  mime: {shown(doc.mime_type)}"
+        f" -> {shown(doc.content_mime)}\n  version: {doc.current_version} (provider {doc.provider_version})"
         f"\n  content hash: {doc.content_hash}\n  provenance: {json.dumps(doc.provenance)}"
     )
     for v in history:

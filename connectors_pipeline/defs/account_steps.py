@@ -1,4 +1,10 @@
-"""Runs one sync step for every account partition of a run; one account's failure never stops the others."""
+"""Runs one sync step for every account partition of a run; one account's failure never stops the others.
+
+Each account of a run has a connector_jobs row. A step skips the accounts whose row says an earlier
+step of this run failed for them, or whose consent is gone (status `error`), and runs the others,
+including a retry of itself for an account it failed before. Runs of a single asset, or re-executions
+(a new run id), start their rows as they go.
+"""
 
 from collections.abc import Callable
 from typing import TypeVar
@@ -10,19 +16,10 @@ from connectors_pipeline.sync.services import SyncServices
 
 T = TypeVar("T")
 
+STEPS = ("file_listing", "exported_documents", "vault_items")
+JOB_TYPE = "initial_sync"
 # Retrying these cannot help: the person must reconnect, or the operator must fix the configuration.
 PERMANENT_ERRORS = (AuthRevokedError, ConfigurationError, PolicyError)
-
-
-def start_sync(context: dg.AssetExecutionContext, services: SyncServices, job_type: str) -> None:
-    """A connector_jobs row and a connector_sync_started event per account of the run."""
-    for partition_key in context.partition_keys:
-        services.store.start_job(
-            partition_key, run_id=context.run.run_id, job_type=job_type, attempt=context.retry_number + 1
-        )
-        services.store.log_activity(
-            "connector_sync_started", partition_key=partition_key, context={"run_id": context.run.run_id}
-        )
 
 
 def for_each_account(
@@ -31,32 +28,66 @@ def for_each_account(
     step_name: str,
     step: Callable[[str], T],
 ) -> dict[str, T]:
-    """Results of the accounts whose sync is still going in this run (those that failed a step are left out).
+    """Results of the accounts this step ran for successfully.
 
-    A failed account is recorded (job failed, connector_sync_failed, account `error` when permanent)
-    and the others carry on. Only when no account is left does the step fail: with Dagster retries
-    for transient causes, without them when every cause is permanent.
+    A failed account is recorded (job failed with the step, connector_sync_failed, account `error`
+    when consent is gone) and the others carry on. When no account is left the step fails: with
+    Dagster retries for transient causes, without them when every cause is permanent.
     """
-    store, run_id = services.store, context.run.run_id
+    run_id = context.run.run_id
     results: dict[str, T] = {}
     failures: dict[str, Exception] = {}
     for partition_key in context.partition_keys:
-        if store.find_running_job(partition_key, run_id) is None:
-            continue  # failed an earlier step of this run
+        if not _should_run(services, context, partition_key, step_name):
+            continue
         try:
             results[partition_key] = step(partition_key)
-        except Exception as exc:  # noqa: BLE001 - one account's failure must not stop the batch
+        except Exception as exc:  # one account's failure must not stop the batch
             failures[partition_key] = exc
             record_failure(services, run_id, partition_key, step_name, exc)
             context.log.error(f"{step_name} failed for account {partition_key}: {type(exc).__name__}")
     if failures and not results:
-        permanent = all(isinstance(exc, PERMANENT_ERRORS) for exc in failures.values())
-        summary = ", ".join(f"{key} ({type(exc).__name__})" for key, exc in sorted(failures.items()))
         raise dg.Failure(
-            description=f"{step_name} failed for every account of the run: {summary}",
-            allow_retries=not permanent,
+            description=f"{step_name} failed for every account of the run: {_summary(failures)}",
+            allow_retries=not all(isinstance(exc, PERMANENT_ERRORS) for exc in failures.values()),
         )
     return results
+
+
+def fail_run_for_failed_accounts(
+    services: SyncServices, context: dg.AssetExecutionContext, metadata: dict[str, object]
+) -> None:
+    """At the end of the last step: the other accounts are in the vault, but the run must not look green.
+
+    Dagster then records no vault_items materialization for the batch, a backfill shows it failed,
+    and run retries give transient failures another chance (cheap for the healthy accounts: nothing
+    changed, nothing is fetched again).
+    """
+    jobs = [services.store.find_job(key, context.run.run_id) for key in context.partition_keys]
+    failed = [job for job in jobs if job is not None and job.status == "failed"]
+    if failed:
+        raise dg.Failure(
+            description=f"the sync failed for {len(failed)} of {len(jobs)} account(s): "
+            + ", ".join(f"{job.partition_key} ({job.counts.get('failed_step')})" for job in failed),
+            allow_retries=not all(job.counts.get("permanent") for job in failed),
+            metadata=metadata,
+        )
+
+
+def _should_run(services: SyncServices, context: dg.AssetExecutionContext, partition_key: str, step_name: str) -> bool:
+    store, run_id = services.store, context.run.run_id
+    if store.get_account(partition_key).status == "error":
+        return False  # consent gone: nothing runs until the person reconnects
+    job = store.find_job(partition_key, run_id)
+    if job is not None and job.status == "failed":
+        failed_step = job.counts.get("failed_step", step_name)
+        if STEPS.index(failed_step) < STEPS.index(step_name):
+            return False
+    if job is None or job.status != "running":
+        store.start_job(partition_key, run_id=run_id, job_type=JOB_TYPE, attempt=context.retry_number + 1)
+        if job is None:
+            store.log_activity("connector_sync_started", partition_key=partition_key, context={"run_id": run_id})
+    return True
 
 
 def record_failure(services: SyncServices, run_id: str, partition_key: str, step_name: str, exc: Exception) -> None:
@@ -67,6 +98,11 @@ def record_failure(services: SyncServices, run_id: str, partition_key: str, step
     store.log_activity(
         "connector_sync_failed", partition_key=partition_key, context={"run_id": run_id, "error": message}
     )
-    job = store.find_running_job(partition_key, run_id)
+    job = store.find_job(partition_key, run_id)
     if job is not None:
-        store.finish_job(job, status="failed", counts={}, error=message)
+        counts = {"failed_step": step_name, "permanent": isinstance(exc, PERMANENT_ERRORS)}
+        store.finish_job(job.id, status="failed", counts=counts, error=message)
+
+
+def _summary(failures: dict[str, Exception]) -> str:
+    return ", ".join(f"{key} ({type(exc).__name__})" for key, exc in sorted(failures.items()))

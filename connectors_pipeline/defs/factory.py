@@ -4,7 +4,7 @@ import warnings
 
 import dagster as dg
 
-from connectors_pipeline.defs.account_steps import for_each_account, start_sync
+from connectors_pipeline.defs.account_steps import fail_run_for_failed_accounts, for_each_account
 from connectors_pipeline.defs.checks import build_checks
 from connectors_pipeline.defs.listing_frames import COLUMNS, listing_frame
 from connectors_pipeline.defs.metadata import common, skipped_table, total
@@ -52,7 +52,6 @@ def _build_connector_defs(spec: ProviderInfo) -> dg.Definitions:
     )
     def file_listing(context: dg.AssetExecutionContext, connectors: ConnectorsResource) -> dg.Output:
         services = connectors.services()
-        start_sync(context, services, job_type="initial_sync")
 
         def step(partition_key: str):
             outcome = refresh_listing(services, partition_key)
@@ -62,11 +61,10 @@ def _build_connector_defs(spec: ProviderInfo) -> dg.Definitions:
 
         results = for_each_account(context, services, "file_listing", step)
         outcomes = results.values()
+        # An account that failed keeps its last good listing: the IO manager writes only these frames.
         frames = {key: listing_frame(outcome.decisions) for key, outcome in results.items()}
-        # A partition whose account failed still gets its (empty) frame: the run covers the whole range.
-        frames.update({key: listing_frame([]) for key in context.partition_keys if key not in frames})
         return dg.Output(
-            frames if len(context.partition_keys) > 1 else frames[context.partition_key],
+            frames,
             metadata={
                 **common(context, len(results), sum(o.seconds for o in outcomes)),
                 "dagster/row_count": sum(o.listed for o in outcomes),
@@ -120,9 +118,9 @@ def _build_connector_defs(spec: ProviderInfo) -> dg.Definitions:
                 "files_unchanged": outcome.outcomes["unchanged"],
                 "files_skipped": sum(1 for item in items if item.status == "skipped"),
             }
-            job = store.find_running_job(partition_key, context.run.run_id)
+            job = store.find_job(partition_key, context.run.run_id)
             if job is not None:
-                store.finish_job(job, status="succeeded", counts=counts)
+                store.finish_job(job.id, status="succeeded", counts=counts)
             store.log_activity(
                 "connector_sync_completed",
                 partition_key=partition_key,
@@ -133,17 +131,17 @@ def _build_connector_defs(spec: ProviderInfo) -> dg.Definitions:
         results = for_each_account(context, services, "vault_items", step)
         outcomes = results.values()
         outcome_totals = total(o.outcomes for o in outcomes)
-        return dg.MaterializeResult(
-            metadata={
-                **common(context, len(results), sum(o.seconds for o in outcomes)),
-                "documents_created": outcome_totals["created"],
-                "documents_updated": outcome_totals["updated"],
-                "documents_restored": outcome_totals["restored"],
-                "documents_unchanged": outcome_totals["unchanged"],
-                "skipped_by_reason": skipped_table(total(o.skipped for o in outcomes)),
-                "vault_documents_live": sum(store.count_documents(key) for key in results),
-            }
-        )
+        metadata = {
+            **common(context, len(results), sum(o.seconds for o in outcomes)),
+            "documents_created": outcome_totals["created"],
+            "documents_updated": outcome_totals["updated"],
+            "documents_restored": outcome_totals["restored"],
+            "documents_unchanged": outcome_totals["unchanged"],
+            "skipped_by_reason": skipped_table(total(o.skipped for o in outcomes)),
+            "vault_documents_live": sum(store.count_documents(key) for key in results),
+        }
+        fail_run_for_failed_accounts(services, context, metadata)
+        return dg.MaterializeResult(metadata=metadata)
 
     assets = [file_listing, exported_documents, vault_items]
     checks = build_checks(accounts, exported_key, vault_key)

@@ -43,20 +43,19 @@ class ListingFrames(ConfigurableIOManager):
     """Listings under $CONNECTORS_HOME/listings/<asset key>/<account>.pkl, one file per partition.
 
     Dagster's UPathIOManager refuses outputs that span several partitions, which every batched
-    (multi-run backfill) run produces; here such an output is a dict of frames by partition key.
+    (multi-run backfill) run produces; here every output is a dict of frames by partition key.
     """
 
     def _path(self, asset_key: AssetKey, partition_key: str) -> Path:
         return Settings.from_env().home.joinpath("listings", *asset_key.path, f"{partition_key}.pkl")
 
-    def handle_output(self, context: OutputContext, obj: pd.DataFrame | dict[str, pd.DataFrame]) -> None:
-        keys = context.asset_partition_keys
-        frames = obj if isinstance(obj, dict) else dict.fromkeys(keys, obj)
-        for key in keys:
+    def handle_output(self, context: OutputContext, obj: dict[str, pd.DataFrame]) -> None:
+        """`obj` maps partition keys to frames; a partition left out (its account failed) keeps its file."""
+        for key, frame in obj.items():
             path = self._path(context.asset_key, key)
             path.parent.mkdir(parents=True, exist_ok=True)
             # Pickle round-trips every pandas dtype; pyarrow (parquet) is not a dependency.
-            frames[key].to_pickle(path)
+            frame.to_pickle(path)
 
     def load_input(self, context: InputContext) -> pd.DataFrame:
         return pd.read_pickle(self._path(context.asset_key, context.asset_partition_key))

@@ -20,6 +20,21 @@ def _source_match(source_id: int | None) -> sa.ColumnElement[bool]:
     return c.c.source_id.is_(None) if source_id is None else c.c.source_id == source_id
 
 
+def _job_record(row: sa.Row[Any]) -> JobRecord:
+    return JobRecord(
+        id=row.id,
+        partition_key=row.partition_key,
+        dagster_run_id=row.dagster_run_id,
+        job_type=row.job_type,
+        status=row.status,
+        attempts=row.attempts,
+        counts=dict(row.counts or {}),
+        error=row.error,
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+    )
+
+
 class ActivityMixin(StoreBase):
     # -- cursors --------------------------------------------------------------------------------
 
@@ -112,18 +127,19 @@ class ActivityMixin(StoreBase):
                 .returning(j.c.id)
             ).scalar_one()
 
-    def find_running_job(self, partition_key: str | None, run_id: str | None) -> int | None:
-        """The newest `running` job of this account and Dagster run, if any (to finish it later)."""
+    def find_job(self, partition_key: str, run_id: str) -> JobRecord | None:
+        """The newest job row of this account in this Dagster run, whatever its status."""
+        query = (
+            sa.select(j, a.c.partition_key)
+            .join(a, a.c.id == j.c.account_id)
+            .where(a.c.partition_key == partition_key)
+            .where(j.c.dagster_run_id == run_id)
+            .order_by(j.c.id.desc())
+            .limit(1)
+        )
         with self._read() as conn:
-            account_id = self._account(conn, partition_key).id if partition_key else None
-            return conn.execute(
-                sa.select(j.c.id)
-                .where(j.c.account_id.is_(None) if account_id is None else j.c.account_id == account_id)
-                .where(j.c.dagster_run_id.is_(None) if run_id is None else j.c.dagster_run_id == run_id)
-                .where(j.c.status == "running")
-                .order_by(j.c.id.desc())
-                .limit(1)
-            ).scalar_one_or_none()
+            row = conn.execute(query).one_or_none()
+        return _job_record(row) if row is not None else None
 
     def finish_job(self, job_id: int, *, status: str, counts: dict[str, Any], error: str | None = None) -> None:
         with self._write() as conn:
@@ -140,21 +156,7 @@ class ActivityMixin(StoreBase):
             sa.select(j, a.c.partition_key).outerjoin(a, a.c.id == j.c.account_id).order_by(j.c.id.desc()).limit(limit)
         )
         with self._read() as conn:
-            return [
-                JobRecord(
-                    id=row.id,
-                    partition_key=row.partition_key,
-                    dagster_run_id=row.dagster_run_id,
-                    job_type=row.job_type,
-                    status=row.status,
-                    attempts=row.attempts,
-                    counts=dict(row.counts or {}),
-                    error=row.error,
-                    started_at=row.started_at,
-                    finished_at=row.finished_at,
-                )
-                for row in conn.execute(query)
-            ]
+            return [_job_record(row) for row in conn.execute(query)]
 
     # -- activity -------------------------------------------------------------------------------
 

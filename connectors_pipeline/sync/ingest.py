@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from connectors_pipeline.domain.errors import ExtractionError
 from connectors_pipeline.domain.items import SkipReason
 from connectors_pipeline.extract import Extracted
-from connectors_pipeline.store import ItemRecord, VaultInput
+from connectors_pipeline.store import ItemNotFound, ItemRecord, VaultInput
 from connectors_pipeline.sync.extraction_pool import extract_all
 from connectors_pipeline.sync.services import SyncServices
 
@@ -54,7 +54,15 @@ def ingest_fetched(services: SyncServices, partition_key: str) -> IngestOutcome:
     batch: list[VaultInput] = []
 
     def flush() -> None:
-        outcome.outcomes.update(store.record_ingests(partition_key, batch))
+        try:
+            outcome.outcomes.update(store.record_ingests(partition_key, batch))
+        except ItemNotFound:
+            # Another run removed an item meanwhile: write the rest one by one so one item costs one item.
+            for document in batch:
+                try:
+                    outcome.outcomes.update(store.record_ingests(partition_key, [document]))
+                except ItemNotFound:
+                    outcome.skipped["item_gone"] += 1
         batch.clear()
 
     jobs = [(services.blobs.path(r.blob_sha256 or ""), r.content_mime or r.mime_type, r.name) for r in fetched]

@@ -117,6 +117,9 @@ def refresh_listing(services: SyncServices, partition_key: str) -> ListingOutcom
     for item, reason in skips:
         # For an item already in the vault (now trashed, or excluded by a tightened policy) the store
         # also marks its document deleted with this reason.
+        record = known.get(item.external_id)
+        if record is not None and record.vault_document_id is not None and record.status not in ("skipped", "deleted"):
+            outcome.removed += 1
         store.record_skip(partition_key, item.external_id, reason)
         outcome.skipped[reason.value] += 1
 

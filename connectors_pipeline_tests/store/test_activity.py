@@ -54,12 +54,13 @@ def test_staged_cursor_counts_only_once_committed(store: Store, account):
 def test_jobs_lifecycle_and_retries(store: Store, account):
     key = account.partition_key
     job = store.start_job(key, run_id="run-1", job_type="initial_sync")
-    assert store.find_running_job(key, "run-1") == job
+    assert store.find_job(key, "run-1").id == job
     retried = store.start_job(key, run_id="run-1", job_type="initial_sync", attempt=2)
     assert retried == job  # same run, same row
 
     store.finish_job(job, status="succeeded", counts={"files_imported": 3})
-    assert store.find_running_job(key, "run-1") is None
+    assert store.find_job(key, "run-1").status == "succeeded"
+    assert store.find_job(key, "run-2") is None
     system = store.start_job(None, run_id=None, job_type="reencrypt")
 
     jobs = store.list_jobs()

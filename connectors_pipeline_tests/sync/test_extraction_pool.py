@@ -8,7 +8,7 @@ from connectors_pipeline.sync.extraction_pool import POOL_THRESHOLD, extract_all
 
 def test_pool_results_follow_input_order_and_carry_per_item_errors(tmp_path):
     jobs = []
-    for n in range(POOL_THRESHOLD + 8):
+    for n in range(POOL_THRESHOLD + 8):  # more than one window, through the pool
         path = tmp_path / f"{n}.txt"
         if n == 5:
             path.write_bytes(b"%PDF-1.4 this is not really a PDF")

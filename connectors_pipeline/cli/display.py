@@ -1,0 +1,15 @@
+"""Showing untrusted upstream text (file and folder names, account names) safely in a terminal."""
+
+import unicodedata
+
+# Line and paragraph separators (Zl, Zp) too: they break lines where the terminal shows none.
+_UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp"})
+
+
+def shown(text: str | None) -> str:
+    """Escape control, format (bidi overrides) and separator characters, so a hostile name cannot
+    rewrite or disguise what is printed."""
+    return "".join(
+        f"\\u{ord(ch):04x}" if unicodedata.category(ch) in _UNSAFE_CATEGORIES and ch != "\t" else ch
+        for ch in text or ""
+    )
