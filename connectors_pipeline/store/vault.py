@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -54,50 +53,14 @@ def _document(row: sa.Row[Any]) -> VaultDocument:
 
 
 class VaultMixin(StoreBase):
-    def record_ingest(
-        self,
-        partition_key: str,
-        external_id: str,
-        *,
-        title: str,
-        path: str,
-        paths: list[str],
-        mime_type: str,
-        content_mime: str,
-        size_bytes: int | None,
-        text: str,
-        content_hash: str,
-        blob_sha256: str | None,
-        provider_version: str | None,
-        modified_time: datetime | None,
-        provenance: dict[str, Any],
-    ) -> str:
-        """Put one item's text into the vault, all in one transaction.
+    def record_ingest(self, partition_key: str, external_id: str, **fields: Any) -> str:
+        """Put one item's text into the vault, all in one transaction; `fields` are VaultInput's.
 
         Returns "created" (new document), "updated" (new content hash: a new version), "restored"
         (the document had been removed) or "unchanged" (same content; metadata refreshed, no
         version, no event). The item becomes `synced` and links to the document.
         """
-        return self.record_ingests(
-            partition_key,
-            [
-                VaultInput(
-                    external_id=external_id,
-                    title=title,
-                    path=path,
-                    paths=list(paths),
-                    mime_type=mime_type,
-                    content_mime=content_mime,
-                    size_bytes=size_bytes,
-                    text=text,
-                    content_hash=content_hash,
-                    blob_sha256=blob_sha256,
-                    provider_version=provider_version,
-                    modified_time=modified_time,
-                    provenance=provenance,
-                )
-            ],
-        )[0]
+        return self.record_ingests(partition_key, [VaultInput(external_id=external_id, **fields)])[0]
 
     def record_ingests(self, partition_key: str, documents: list[VaultInput]) -> list[str]:
         """Several items in one transaction (all or none); each gets record_ingest's outcome."""
