@@ -44,6 +44,13 @@ def test_tokens_never_appear_in_plaintext_anywhere(drive_world, connectors_env, 
     assert result.success
     seen_tokens |= plaintext_tokens(drive_world)
     assert len(seen_tokens) == 3, "the refreshed access token was persisted (encrypted) for the next run"
+    # The failure path too: consent revoked, the refresh is refused, errors are recorded everywhere.
+    drive_world.state.revoke_user_grants(USER)
+    drive_world.state.expire_access_tokens(USER)
+    failed = defs.resolve_job_def("google_drive_sync").execute_in_process(
+        partition_key=drive_world.key, instance=drive_world.instance, raise_on_error=False
+    )
+    assert not failed.success and "invalid_grant" in drive_world.store.get_account(drive_world.key).last_error
     haystacks: dict[str, bytes] = {"store rows": every_row_of_every_table(drive_world.store)}
     drive_world.store.dispose()  # flush SQLite's WAL into the file we read as bytes too
 
@@ -51,8 +58,9 @@ def test_tokens_never_appear_in_plaintext_anywhere(drive_world, connectors_env, 
         haystacks[str(path)] = path.read_bytes()
     for path in files_under(Path(drive_world.instance.root_directory)):  # Dagster's run and event storage
         haystacks[str(path)] = path.read_bytes()
-    for record in drive_world.instance.all_logs(result.run_id):
-        haystacks[f"event {record.dagster_event_type}"] = serialize_value(record).encode()
+    for run in (result, failed):
+        for record in drive_world.instance.all_logs(run.run_id):
+            haystacks[f"event {run.run_id[:8]} {record.dagster_event_type}"] = serialize_value(record).encode()
     captured = capfd.readouterr()
     haystacks["stdout/stderr"] = (captured.out + captured.err).encode()
     haystacks["log records"] = "\n".join(r.getMessage() for r in caplog.records).encode()
