@@ -1,5 +1,7 @@
 """Blocking asset checks that guard the vault: nothing twice, nothing the org policy forbids."""
 
+from collections.abc import Callable
+
 import dagster as dg
 
 from connectors_pipeline.defs.resources import ConnectorsResource
@@ -7,6 +9,7 @@ from connectors_pipeline.domain.policy import OrgPolicy
 from connectors_pipeline.store import Store
 
 SAMPLE = 10  # ids shown in metadata; ids, never names or text
+Stored = tuple[str, str, str | None, int | None]  # external id, MIME type, content MIME type, size
 
 
 def dedup_problems(store: Store, partition_key: str) -> dict[str, list]:
@@ -17,20 +20,28 @@ def dedup_problems(store: Store, partition_key: str) -> dict[str, list]:
     }
 
 
-def policy_violations(store: Store, policy: OrgPolicy, partition_key: str) -> list[str]:
-    """External ids of fetched items and live vault documents the current policy would not admit."""
-    fetched = [
+def fetched_stored(store: Store, partition_key: str) -> list[Stored]:
+    """Items fetched into the blob store and waiting for ingest."""
+    return [
         (item.external_id, item.mime_type, item.content_mime, item.content_size)
         for item in store.load_items(partition_key).values()
         if item.status == "fetched"
     ]
-    live = [
+
+
+def vault_stored(store: Store, partition_key: str) -> list[Stored]:
+    """Live vault documents."""
+    return [
         (doc.external_id, doc.mime_type, doc.content_mime, doc.size_bytes)
         for doc in store.iter_live_documents(partition_key)
     ]
+
+
+def policy_violations(policy: OrgPolicy, stored: list[Stored]) -> list[str]:
+    """External ids of what the current policy would not admit (e.g. after it tightened)."""
     return [
         external_id
-        for external_id, mime_type, content_mime, size in fetched + live
+        for external_id, mime_type, content_mime, size in stored
         if policy.stored_violation(mime_type, content_mime, size) is not None
     ]
 
@@ -54,11 +65,17 @@ def build_checks(
             metadata={**counts, "accounts_checked": len(found)},
         )
 
-    def policy_check(asset_key: dg.AssetKey, name: str, description: str) -> dg.AssetChecksDefinition:
+    def policy_check(
+        asset_key: dg.AssetKey, name: str, description: str, stored: Callable[[Store, str], list[Stored]]
+    ) -> dg.AssetChecksDefinition:
         @dg.asset_check(asset=asset_key, name=name, blocking=True, partitions_def=accounts, description=description)
         def check(context: dg.AssetCheckExecutionContext, connectors: ConnectorsResource) -> dg.AssetCheckResult:
             services = connectors.services()
-            bad = [i for key in context.partition_keys for i in policy_violations(services.store, services.policy, key)]
+            bad = [
+                external_id
+                for key in context.partition_keys
+                for external_id in policy_violations(services.policy, stored(services.store, key))
+            ]
             return dg.AssetCheckResult(
                 passed=not bad,
                 metadata={"violations": len(bad), "item_ids": dg.MetadataValue.json(bad[:SAMPLE])},
@@ -67,9 +84,12 @@ def build_checks(
         return check
 
     fetched_content_allowed = policy_check(
-        exported_key, "fetched_content_allowed", "Nothing fetched that ORG_CONNECTORS_* policy forbids; blocks ingest."
+        exported_key,
+        "fetched_content_allowed",
+        "Nothing fetched that ORG_CONNECTORS_* policy forbids; blocks ingest.",
+        fetched_stored,
     )
     policy_compliant = policy_check(
-        vault_key, "policy_compliant", "Nothing in the vault that ORG_CONNECTORS_* forbids."
+        vault_key, "policy_compliant", "Nothing in the vault that ORG_CONNECTORS_* forbids.", vault_stored
     )
     return [no_duplicates, policy_compliant, fetched_content_allowed]

@@ -69,3 +69,25 @@ def test_policy_checks_fail_when_the_vault_holds_what_the_policy_now_forbids(dri
     )
 
     assert failed_checks(result) == {"policy_compliant"}
+
+
+def test_fetched_content_check_blocks_ingest_of_what_the_policy_now_forbids(drive_world, connectors_env, monkeypatch):
+    from connectors_pipeline.domain.policy import OrgPolicy
+    from connectors_pipeline.store.blobs import BlobStore
+    from connectors_pipeline.sync.export import export_pending
+    from connectors_pipeline.sync.listing import refresh_listing
+    from connectors_pipeline.sync.services import SyncServices
+
+    services = SyncServices(store=drive_world.store, blobs=BlobStore(connectors_env.blob_root), policy=OrgPolicy())
+    refresh_listing(services, drive_world.key)
+    export_pending(services, drive_world.key)  # fetched, not yet ingested
+    monkeypatch.setenv("ORG_CONNECTORS_MAX_FILE_SIZE_MB", "0.001")  # about 1 KB: most fetched files now too large
+
+    check = dg.AssetCheckKey(dg.AssetKey(["google_drive", "exported_documents"]), "fetched_content_allowed")
+    result = (
+        defs.resolve_implicit_global_asset_job_def()
+        .get_subset(asset_check_selection={check}, asset_selection=set())
+        .execute_in_process(partition_key=drive_world.key, instance=drive_world.instance, raise_on_error=False)
+    )
+
+    assert failed_checks(result) == {"fetched_content_allowed"}
