@@ -98,16 +98,16 @@ def initial(files: int, latency_ms: int, workers: int, as_json: bool) -> None:
 
 def _bare_download(store, key: str, items, workers: int) -> float:
     """The same files, same sandbox, same client library and threads — but no store, blobs or extraction."""
+    from connectors_pipeline.providers.registry import provider_info
     from connectors_pipeline.sync.export import item_from_record
-    from connectors_pipeline.sync.services import SyncServices
 
-    services = SyncServices(store=store, blobs=None, policy=OrgPolicy(), fetch_workers=workers)  # type: ignore[arg-type]
-    plan = services.export_plan("google_drive")
-    provider = services.provider(key)
+    spec = provider_info("google_drive")
+    client, tokens = store.load_credentials(key)
+    provider = spec.factory(client, tokens, lambda _fresh: None)
 
     def fetch(record) -> int:
         sink = io.BytesIO()
-        provider.fetch(item_from_record("google_drive", record), plan, sink)
+        provider.fetch(item_from_record("google_drive", record), spec.default_export_plan, sink)
         return sink.tell()
 
     started = time.monotonic()

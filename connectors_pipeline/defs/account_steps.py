@@ -11,7 +11,7 @@ from typing import TypeVar
 
 import dagster as dg
 
-from connectors_pipeline.domain.errors import AuthRevokedError, ConfigurationError, PolicyError
+from connectors_pipeline.domain.errors import AuthRevokedError, ConfigurationError, ConnectorError, PolicyError
 from connectors_pipeline.sync.services import SyncServices
 
 T = TypeVar("T")
@@ -92,7 +92,10 @@ def _should_run(services: SyncServices, context: dg.AssetExecutionContext, parti
 
 def record_failure(services: SyncServices, run_id: str, partition_key: str, step_name: str, exc: Exception) -> None:
     store = services.store
-    message = f"{step_name}: {type(exc).__name__}: {exc}"
+    # Our own errors are written to be safe to keep; an unexpected one's text (a SQL statement, a path)
+    # is not, so only its type is stored in the job row, the account and the activity log.
+    detail = f": {exc}" if isinstance(exc, ConnectorError) else ""
+    message = f"{step_name}: {type(exc).__name__}{detail}"
     if isinstance(exc, AuthRevokedError):
         store.set_account_status(partition_key, "error", error=message)
     store.log_activity(

@@ -1,5 +1,6 @@
 """Blocking asset checks that guard the vault: nothing twice, nothing the org policy forbids."""
 
+from collections import Counter
 from collections.abc import Callable
 
 import dagster as dg
@@ -58,11 +59,12 @@ def build_checks(
     )
     def no_duplicates(context: dg.AssetCheckExecutionContext, connectors: ConnectorsResource):
         store = connectors.services().store
-        found = {key: dedup_problems(store, key) for key in context.partition_keys}
-        counts = {kind: sum(len(p[kind]) for p in found.values()) for kind in next(iter(found.values()))}
+        counts: Counter[str] = Counter()
+        for key in context.partition_keys:
+            counts.update({kind: len(rows) for kind, rows in dedup_problems(store, key).items()})
         return dg.AssetCheckResult(
             passed=not any(counts.values()),
-            metadata={**counts, "accounts_checked": len(found)},
+            metadata={**counts, "accounts_checked": len(context.partition_keys)},
         )
 
     def policy_check(
