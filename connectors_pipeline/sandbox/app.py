@@ -14,7 +14,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from connectors_pipeline.sandbox import discovery, drive, drive_media, google_oauth
 from connectors_pipeline.sandbox.errors import google_error, json_response, oauth_error
-from connectors_pipeline.sandbox.state import Fault, SandboxState
+from connectors_pipeline.sandbox.faults import Fault
+from connectors_pipeline.sandbox.state import SandboxState
 
 _OAUTH_PATHS = ("/token", "/revoke", "/o/oauth2/")
 _OAUTH_FAULT_ERRORS = {400: "invalid_grant", 401: "invalid_client", 429: "temporarily_unavailable"}
@@ -22,7 +23,7 @@ _OAUTH_FAULT_ERRORS = {400: "invalid_grant", 401: "invalid_client", 429: "tempor
 
 def fault_response(fault: Fault, path: str) -> Response:
     """The injected failure in the shape the endpoint's real counterpart uses."""
-    headers = dict(fault.headers)
+    headers: dict[str, str] = {}
     if fault.retry_after is not None:
         headers["Retry-After"] = f"{fault.retry_after:g}"
     if path.startswith(_OAUTH_PATHS):

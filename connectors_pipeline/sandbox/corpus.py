@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from connectors_pipeline.domain.file_types import DOCX, GOOGLE_SHORTCUT
@@ -44,6 +44,7 @@ class CorpusFile:
     trashed: bool = False
     shortcut_to: int | None = None  # corpus index of the target; this entry is a shortcut
     label: str = ""  # what the entry exercises: a file type, or a special case (see SPECIAL_LABELS)
+    owner: str | None = None  # someone else who owns the file and shared it with the user; None: the user
 
 
 # Every folder that holds something; fillers are spread over these (and the root).
@@ -82,7 +83,9 @@ SPECIAL_LABELS: tuple[str, ...] = (
     "unsupported_binary",
     "hostile_name",
     "export_too_large",
+    "shared_with_me",
 )
+SHARED_BY = "morgan.lee@partner.example.com"  # owner of the shared_with_me entry
 # Filler mix: mostly stored files, some native ones, drawings rare (as in a typical Drive).
 _FILLER_WEIGHTS: tuple[int, ...] = (5, 4, 4, 3, 3, 4, 4, 2, 2, 1)
 
@@ -189,7 +192,7 @@ def hostile_name() -> str:
 
 
 def _special_set(seed: int, oversize_bytes: int) -> list[CorpusFile]:
-    """The fixed entries at fixed indices (0-18) that every corpus starts with."""
+    """The fixed entries at fixed indices (0-19) that every corpus starts with."""
     alpha, notes, shared = ("Projects", "Alpha"), ("Projects", "Alpha", "Notes"), ("Shared Notes",)
     entries = [
         regular_file("pdf", seed, 0, alpha, "Project Alpha overview.pdf"),
@@ -250,6 +253,10 @@ def _special_set(seed: int, oversize_bytes: int) -> list[CorpusFile]:
             label="export_too_large",
         )
     )
+    # Someone else's document the user has in a folder of theirs: ownedByMe false, and the one entry
+    # that can be unshared (DriveAccount.revoke_access) to model a loss of access.
+    partner = regular_file("google_doc", seed, 19, shared, "Partner onboarding guide", label="shared_with_me")
+    entries.append(replace(partner, owner=SHARED_BY))
     return entries
 
 

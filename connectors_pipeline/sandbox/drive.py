@@ -15,8 +15,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from connectors_pipeline.sandbox import discovery
+from connectors_pipeline.sandbox.drive_file import NATIVE_PREFIX, DriveFile, rfc3339
 from connectors_pipeline.sandbox.drive_query import QueryError, compile_query
-from connectors_pipeline.sandbox.drive_state import NATIVE_PREFIX, DriveAccount, DriveFile, rfc3339
+from connectors_pipeline.sandbox.drive_state import DriveAccount
 from connectors_pipeline.sandbox.errors import (
     auth_error,
     google_error,
@@ -31,7 +32,8 @@ from connectors_pipeline.sandbox.fields import (
     parse_fields,
     validate_fields,
 )
-from connectors_pipeline.sandbox.state import AccessToken, SandboxState
+from connectors_pipeline.sandbox.oauth_grants import AccessToken
+from connectors_pipeline.sandbox.state import SandboxState
 
 DEFAULT_FILE_FIELDS: FieldTree = {"kind": None, "id": None, "name": None, "mimeType": None}
 # Exact texts of the shared-drive parameter errors (recalled, not verified), kept here to adjust in one place.
@@ -244,14 +246,14 @@ def files_list(request: Request) -> Response:
             predicate = compile_query(q["q"])
         except QueryError:
             raise ApiError(invalid_param("q")) from None
-    files = drive.visible_files() if "drive" in spaces else []
+    view = "\x00".join([q.get("q", ""), q.get("orderBy", ""), ",".join(sorted(spaces))])
+    fingerprint = hashlib.sha1(view.encode()).hexdigest()[:12]
     with sandbox(request).lock:
-        if predicate is not None:
-            files = [f for f in files if predicate(drive.query_record(f))]
-        files = _order(files, q.get("orderBy"))
-        fingerprint = hashlib.sha1(
-            "\x00".join([q.get("q", ""), q.get("orderBy", ""), ",".join(sorted(spaces))]).encode()
-        ).hexdigest()[:12]
+        if "drive" in spaces:
+            # Evaluated once per drive state and reused by the following pages: paging stays linear.
+            files = drive.matching_files(view, predicate, lambda fs: _order(fs, q.get("orderBy")))
+        else:
+            files = _order([], q.get("orderBy"))  # still 400 for a bad orderBy
         offset = _read_page_token(q["pageToken"], fingerprint) if q.get("pageToken") else 0
         page = files[offset : offset + page_size]
         body: dict[str, Any] = {"kind": "drive#fileList", "incompleteSearch": False}

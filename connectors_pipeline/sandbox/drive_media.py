@@ -16,7 +16,7 @@ from connectors_pipeline.sandbox.drive import (
     files_get_metadata,
     sandbox,
 )
-from connectors_pipeline.sandbox.drive_state import FOLDER_MIME, NATIVE_PREFIX, SHORTCUT_MIME
+from connectors_pipeline.sandbox.drive_file import FOLDER_MIME, NATIVE_PREFIX, SHORTCUT_MIME
 from connectors_pipeline.sandbox.errors import google_error, invalid_param, not_found
 
 _CHUNK = 1024 * 1024

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-__all__ = ["QueryError", "QueryRecord", "compile_query", "parse_rfc3339"]
+__all__ = ["QueryError", "QueryRecord", "compile_query", "confining_parent", "parse_rfc3339"]
 
 
 class QueryError(ValueError):
@@ -26,6 +26,7 @@ class QueryRecord:
     modified: datetime
     starred: bool = False
     owners: tuple[str, ...] = ()
+    readers: tuple[str, ...] = ()  # others with access besides the owners (the sandbox makes them writers too)
     full_text: str = ""
     # Loaded only when a fullText term asks, so listing a drive with huge documents stays cheap.
     text_loader: Callable[[], str] | None = None
@@ -189,7 +190,16 @@ class _Parser:
         while self.is_word("and"):
             self.take()
             parts.append(self.unary())
-        return parts[0] if len(parts) == 1 else (lambda r, ps=tuple(parts): all(p(r) for p in ps))
+        if len(parts) == 1:
+            return parts[0]
+
+        def all_of(r: QueryRecord, ps: tuple[Predicate, ...] = tuple(parts)) -> bool:
+            return all(p(r) for p in ps)
+
+        parent = next((confining_parent(p) for p in parts if confining_parent(p) is not None), None)
+        if parent is not None:
+            setattr(all_of, _CONFINED, parent)
+        return all_of
 
     def unary(self) -> Predicate:
         if self.is_word("not"):
@@ -212,9 +222,17 @@ class _Parser:
                 raise QueryError(f"Unknown collection {coll!r}")
             value = tok.text
             if coll == "parents":
-                return lambda r: value in r.parents
-            # The sandbox has a single owner per file who is also its only writer and reader.
-            return lambda r: value.lower() in (o.lower() for o in r.owners)
+
+                def in_parents(r: QueryRecord) -> bool:
+                    return value in r.parents
+
+                setattr(in_parents, _CONFINED, value)
+                return in_parents
+            wanted = value.lower()
+            if coll == "owners":
+                return lambda r: wanted in (o.lower() for o in r.owners)
+            # An owner can write and read; so can everyone a file was shared with (the sandbox has no roles).
+            return lambda r: wanted in (p.lower() for p in (*r.owners, *r.readers))
         if tok.kind != "word":
             raise QueryError(f"Unexpected {tok.text!r}")
         name = tok.text
@@ -283,6 +301,18 @@ class _Parser:
         value = self.expect("str").text
         self.expect("punct", "}")
         return lambda r: r.properties.get(key) == value
+
+
+_CONFINED = "sandbox_confined_to"
+
+
+def confining_parent(predicate: Predicate) -> str | None:
+    """The folder id (or 'root') every match has in its parents, when the query says so at top level.
+
+    `'F' in parents and ...` is confined to F, so the Drive model can look at F's children only;
+    under `or` or `not` nothing is (an `or` lambda carries no mark).
+    """
+    return getattr(predicate, _CONFINED, None)
 
 
 def compile_query(q: str) -> Predicate:

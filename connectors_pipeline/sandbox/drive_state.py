@@ -1,63 +1,32 @@
-"""One user's emulated My Drive: files, folders, shortcuts, their Drive-shaped metadata and change log."""
+"""One user's emulated My Drive: the account, its people, and the mutations tests and seeding make.
+
+Files may be owned by the account's user or by someone else who shared them (`owner_email`); only
+the latter can become invisible to the user (`revoke_access`). Every mutation is logged as a change
+(drive_changes), which keeps the indexes and caches below it (drive_index) valid.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from connectors_pipeline.sandbox.drive_query import QueryRecord
+from connectors_pipeline.sandbox.drive_changes import DriveChangeLog
+from connectors_pipeline.sandbox.drive_file import FOLDER_MIME, NATIVE_PREFIX, SHORTCUT_MIME, DriveFile, render_resource
 
 if TYPE_CHECKING:
     from connectors_pipeline.sandbox.corpus import NativeDocument
 
-FOLDER_MIME = "application/vnd.google-apps.folder"
-SHORTCUT_MIME = "application/vnd.google-apps.shortcut"
-NATIVE_PREFIX = "application/vnd.google-apps."
+
+def identity_of(email: str) -> tuple[str, str]:
+    """(displayName, permissionId) of a person, derived from the e-mail alone (stable across sandboxes)."""
+    permission_id = str(int(hashlib.sha256(email.lower().encode()).hexdigest(), 16))[:20]
+    return email.split("@")[0].replace(".", " ").title(), permission_id
 
 
-def rfc3339(when: datetime) -> str:
-    """Drive's timestamp format: UTC, milliseconds, `Z`."""
-    return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
-
-
-@dataclass
-class DriveFile:
-    """Mutable server-side record of one file; `resource()` renders what the API shows."""
-
-    id: str
-    name: str
-    mime_type: str
-    parent_id: str | None
-    created: datetime
-    modified: datetime
-    content: bytes | None = None
-    native: NativeDocument | None = None
-    shortcut_target: str | None = None
-    shortcut_target_mime: str | None = None
-    version: int = 1
-    head_revision: str | None = None
-    explicitly_trashed: bool = False
-    access_revoked: bool = False
-    starred: bool = False
-    properties: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def is_folder(self) -> bool:
-        return self.mime_type == FOLDER_MIME
-
-
-@dataclass(frozen=True)
-class ChangeEntry:
-    seq: int
-    file_id: str
-    time: datetime
-
-
-class DriveAccount:
+class DriveAccount(DriveChangeLog):
     """A user's drive. All methods take the owning SandboxState's lock, so tests may mutate while serving."""
 
     def __init__(
@@ -69,23 +38,19 @@ class DriveAccount:
         lock: threading.RLock,
         new_id: Callable[[], str],
         now: Callable[[], datetime],
+        identity: Callable[[str], tuple[str, str]] = identity_of,
     ) -> None:
-        self.email = email
+        created = now()
+        root = DriveFile(new_id(), "My Drive", FOLDER_MIME, None, created, created)
+        super().__init__(email=email, lock=lock, root=root)
         self.display_name = display_name
         self.permission_id = permission_id
-        self._lock = lock
         self._new_id = new_id
         self._now = now
-        self.files: dict[str, DriveFile] = {}
-        self.changes: list[ChangeEntry] = []
-        created = now()
-        self.root_id = new_id()
-        self.files[self.root_id] = DriveFile(self.root_id, "My Drive", FOLDER_MIME, None, created, created)
+        self._identity = identity
+        self._created = 0  # files ever created here, for DriveFile.rank
 
     # ----------------------------------------------------------------- mutations
-    def _log(self, file_id: str, when: datetime) -> None:
-        self.changes.append(ChangeEntry(len(self.changes) + 1, file_id, when))
-
     def _touch(self, f: DriveFile, *, content_changed: bool = False) -> None:
         f.modified = self._now()
         f.version += 1
@@ -105,8 +70,16 @@ class DriveAccount:
             raise ValueError(f"parent {parent.id} is not a folder")
         return parent.id
 
-    def create_folder(self, name: str, parent_id: str | None = None) -> str:
-        return self.create_file(name, parent_id, FOLDER_MIME)
+    def _owner_of(self, owner_email: str | None) -> str | None:
+        if owner_email is None or owner_email.lower() == self.email.lower():
+            return None
+        if "@" not in owner_email:
+            raise ValueError(f"owner_email {owner_email!r} is not an e-mail address")
+        return owner_email
+
+    def create_folder(self, name: str, parent_id: str | None = None, owner_email: str | None = None) -> str:
+        """A folder; `owner_email` makes it someone else's folder shared with this user (see create_file)."""
+        return self.create_file(name, parent_id, FOLDER_MIME, owner_email=owner_email)
 
     def create_file(
         self,
@@ -115,16 +88,38 @@ class DriveAccount:
         mime_type: str,
         content: bytes | None = None,
         native: NativeDocument | None = None,
+        owner_email: str | None = None,
     ) -> str:
+        """A new file in `parent_id` (None: My Drive root); returns its id.
+
+        `owner_email` None (or the account's own e-mail) means the user owns it. Any other address
+        makes it a file that person owns and shared with the user, who has it in their tree at
+        `parent_id`: `ownedByMe` false, that person in `owners`, and it can be unshared with
+        `revoke_access`.
+        """
         with self._lock:
             parent = self._parent(parent_id)
+            owner = self._owner_of(owner_email)
             when = self._now()
-            f = DriveFile(self._new_id(), name, mime_type, parent, when, when, content=content, native=native)
+            f = DriveFile(
+                self._new_id(),
+                name,
+                mime_type,
+                parent,
+                when,
+                when,
+                content=content,
+                native=native,
+                owner_email=owner,
+            )
             if content is None and not mime_type.startswith(NATIVE_PREFIX):
                 f.content = b""  # an uploaded blob always has bytes, possibly none
             if f.content is not None:
                 f.head_revision = self._new_id()
+            self._created += 1
+            f.rank = self._created
             self.files[f.id] = f
+            self._children.setdefault(parent, {})[f.id] = None
             self._log(f.id, when)
             return f.id
 
@@ -154,21 +149,17 @@ class DriveAccount:
     def move(self, file_id: str, new_parent_id: str) -> None:
         with self._lock:
             f = self._get(file_id)
-            f.parent_id = self._parent(new_parent_id)
+            parent = self._parent(new_parent_id)
+            cur: str | None = parent
+            while cur is not None:  # Drive refuses to put a folder inside itself
+                if cur == f.id:
+                    raise ValueError(f"cannot move {f.id} into its own subtree")
+                cur = self.files[cur].parent_id
+            if f.parent_id is not None:
+                self._children.get(f.parent_id, {}).pop(f.id, None)
+            f.parent_id = parent
+            self._children.setdefault(parent, {})[f.id] = None
             self._touch(f)
-
-    def _subtree(self, file_id: str) -> list[DriveFile]:
-        """The file and everything below it (a folder's state is inherited by its descendants)."""
-        out = [self.files[file_id]]
-        children: dict[str, list[DriveFile]] = {}
-        for f in self.files.values():
-            if f.parent_id:
-                children.setdefault(f.parent_id, []).append(f)
-        i = 0
-        while i < len(out):
-            out.extend(children.get(out[i].id, ()))
-            i += 1
-        return out
 
     def _set_trashed(self, file_id: str, trashed: bool) -> None:
         with self._lock:
@@ -191,113 +182,36 @@ class DriveAccount:
         """Permanent deletion of the file and, for a folder, everything below it."""
         with self._lock:
             when = self._now()
-            for g in self._subtree(self._get(file_id).id):
+            top = self._get(file_id)
+            if top.parent_id is not None:
+                self._children.get(top.parent_id, {}).pop(top.id, None)
+            for g in self._subtree(top.id):
                 del self.files[g.id]
+                self._children.pop(g.id, None)
                 self._log(g.id, when)
 
     def revoke_access(self, file_id: str) -> None:
-        """The file still exists for its owner but this user can no longer see it (unshared)."""
+        """The owner unshared a file (or folder) with this user: it still exists, but not for them.
+
+        Only for someone else's file (created with `owner_email`): raises ValueError for a file the
+        user owns, since an owner never loses access to their own file. The file and, for a folder,
+        the other people's files below it become invisible (files.get 404, absent from files.list,
+        `removed: true` in changes.list). Files the user owns below a revoked folder stay visible,
+        without parents (orphaned), as in Drive.
+        """
         with self._lock:
             f = self._get(file_id)
+            if f.owned_by_me:
+                raise ValueError(
+                    f"{f.id} ({f.name!r}) is owned by {self.email}, who cannot lose access to their own file; "
+                    "create it with owner_email=... to model a file someone else shared with this user"
+                )
             f.access_revoked = True
             when = self._now()
             for g in self._subtree(f.id):
                 self._log(g.id, when)
 
-    def set_starred(self, file_id: str, starred: bool = True) -> None:
-        with self._lock:
-            f = self._get(file_id)
-            f.starred = starred
-            self._touch(f)
-
-    # ------------------------------------------------------------------- queries
-    def _ancestors(self, f: DriveFile) -> Iterator[DriveFile]:
-        seen: set[str] = set()
-        cur = f
-        while cur.parent_id and cur.parent_id in self.files and cur.parent_id not in seen:
-            seen.add(cur.parent_id)
-            cur = self.files[cur.parent_id]
-            yield cur
-
-    def is_trashed(self, f: DriveFile) -> bool:
-        return f.explicitly_trashed or any(a.explicitly_trashed for a in self._ancestors(f))
-
-    def is_visible(self, f: DriveFile) -> bool:
-        return not f.access_revoked and not any(a.access_revoked for a in self._ancestors(f))
-
-    def lookup(self, file_id: str) -> DriveFile | None:
-        """The file if this user can see it (root alias allowed), else None (Drive says 404)."""
-        with self._lock:
-            f = self.files.get(self.root_id if file_id == "root" else file_id)
-            return f if f is not None and self.is_visible(f) else None
-
-    def visible_files(self) -> list[DriveFile]:
-        """Everything files.list can return: all visible files except the My Drive root itself."""
-        with self._lock:
-            return [f for f in self.files.values() if f.id != self.root_id and self.is_visible(f)]
-
-    def query_record(self, f: DriveFile) -> QueryRecord:
-        parents: tuple[str, ...] = (f.parent_id,) if f.parent_id else ()
-        if f.parent_id == self.root_id:
-            parents += ("root",)
-        native, content, mime = f.native, f.content, f.mime_type
-
-        def text() -> str:
-            if native is not None:
-                return "\n".join([native.markdown, *native.slides])
-            if content is not None and mime.startswith("text/") and len(content) < 1_000_000:
-                return content.decode("utf-8", "replace")
-            return ""
-
-        return QueryRecord(
-            name=f.name,
-            mime_type=f.mime_type,
-            parents=parents,
-            trashed=self.is_trashed(f),
-            created=f.created,
-            modified=f.modified,
-            starred=f.starred,
-            owners=(self.email,),
-            text_loader=text,
-            shortcut_target=f.shortcut_target,
-            properties=f.properties,
-        )
-
-    # ------------------------------------------------------------------- changes
-    def start_page_token(self) -> str:
-        """The position of the next change: listing from it returns only later changes."""
-        with self._lock:
-            return str(len(self.changes) + 1)
-
-    def changes_page(
-        self, token: str, page_size: int, include_removed: bool = True
-    ) -> tuple[list[tuple[ChangeEntry, DriveFile | None]], str | None, str | None]:
-        """Changes after `token`, one per file at its latest state: (entries, nextPageToken, newStartToken).
-
-        Raises ValueError for a token this drive never issued. An entry's file is None when the file
-        is gone for this user (deleted or access revoked), which Drive reports as `removed: true`.
-        """
-        with self._lock:
-            if not token.isdigit() or not 1 <= int(token) <= len(self.changes) + 1:
-                raise ValueError(token)
-            latest: dict[str, ChangeEntry] = {}
-            for entry in self.changes[int(token) - 1 :]:
-                latest.pop(entry.file_id, None)  # re-insert so dict order follows the latest change
-                latest[entry.file_id] = entry
-            out: list[tuple[ChangeEntry, DriveFile | None]] = []
-            last_seq = int(token) - 1
-            for entry in latest.values():
-                f = self.files.get(entry.file_id)
-                visible = f is not None and self.is_visible(f)
-                if len(out) >= page_size:
-                    # Everything after last_seq is still to come, so the next page starts there.
-                    return out, str(last_seq + 1), None
-                last_seq = entry.seq
-                if not visible and not include_removed:
-                    continue
-                out.append((entry, f if visible else None))
-            return out, None, str(len(self.changes) + 1)
-
+    # ------------------------------------------------------------------- people
     def owner(self) -> dict[str, Any]:
         return {
             "kind": "drive#user",
@@ -307,75 +221,19 @@ class DriveAccount:
             "me": True,
         }
 
+    def person(self, email: str | None) -> dict[str, Any]:
+        """A drive#user: this account's user for None, else someone else (identity from the e-mail)."""
+        if email is None:
+            return self.owner()
+        display_name, permission_id = self._identity(email)
+        return {
+            "kind": "drive#user",
+            "displayName": display_name,
+            "emailAddress": email,
+            "permissionId": permission_id,
+            "me": False,
+        }
+
     def resource(self, f: DriveFile, export_links: dict[str, str] | None = None) -> dict[str, Any]:
         """The complete Drive v3 File resource (what `fields=*` returns)."""
-        native = f.mime_type.startswith(NATIVE_PREFIX)
-        blob = f.content is not None and not native
-        res: dict[str, Any] = {
-            "kind": "drive#file",
-            "id": f.id,
-            "name": f.name,
-            "mimeType": f.mime_type,
-            "starred": f.starred,
-            "trashed": self.is_trashed(f),
-            "explicitlyTrashed": f.explicitly_trashed,
-            "spaces": ["drive"],
-            "version": str(f.version),
-            "webViewLink": _web_view_link(f),
-            "iconLink": f"https://drive-thirdparty.googleusercontent.com/16/type/{f.mime_type}",
-            "viewedByMe": True,
-            "createdTime": rfc3339(f.created),
-            "modifiedTime": rfc3339(f.modified),
-            "modifiedByMeTime": rfc3339(f.modified),
-            "modifiedByMe": True,
-            "owners": [self.owner()],
-            "lastModifyingUser": self.owner(),
-            "shared": False,
-            "ownedByMe": True,
-            "viewersCanCopyContent": True,
-            "copyRequiresWriterPermission": False,
-            "writersCanShare": True,
-            "capabilities": {
-                "canDownload": not f.is_folder,
-                "canListChildren": f.is_folder,
-                "canEdit": True,
-                "canTrash": True,
-                "canDelete": True,
-                "canRename": True,
-            },
-            "quotaBytesUsed": str(len(f.content)) if blob and f.content is not None else "0",
-            "isAppAuthorized": False,
-        }
-        if f.parent_id:
-            res["parents"] = [f.parent_id]
-        if blob and f.content is not None:
-            res["size"] = str(len(f.content))
-            res["md5Checksum"] = hashlib.md5(f.content).hexdigest()
-            res["sha1Checksum"] = hashlib.sha1(f.content).hexdigest()
-            res["sha256Checksum"] = hashlib.sha256(f.content).hexdigest()
-            res["headRevisionId"] = f.head_revision
-            res["originalFilename"] = f.name
-            res["webContentLink"] = f"https://drive.google.com/uc?id={f.id}&export=download"
-            if "." in f.name.strip(".") and not f.name.startswith("."):
-                res["fullFileExtension"] = f.name.split(".", 1)[1]
-                res["fileExtension"] = f.name.rsplit(".", 1)[1]
-        if f.shortcut_target:
-            res["shortcutDetails"] = {"targetId": f.shortcut_target, "targetMimeType": f.shortcut_target_mime}
-        if export_links:
-            res["exportLinks"] = export_links
-        if f.properties:
-            res["properties"] = dict(f.properties)
-        return res
-
-
-def _web_view_link(f: DriveFile) -> str:
-    if f.is_folder:
-        return f"https://drive.google.com/drive/folders/{f.id}"
-    kinds = {"document": "document", "spreadsheet": "spreadsheets", "presentation": "presentation"}
-    if f.mime_type.startswith(NATIVE_PREFIX):
-        kind = f.mime_type[len(NATIVE_PREFIX) :]
-        if kind in kinds:
-            return f"https://docs.google.com/{kinds[kind]}/d/{f.id}/edit?usp=drivesdk"
-        if kind == "drawing":
-            return f"https://docs.google.com/drawings/d/{f.id}/edit?usp=drivesdk"
-    return f"https://drive.google.com/file/d/{f.id}/view?usp=drivesdk"
+        return render_resource(f, self.person(f.owner_email), self.status(f), export_links)

@@ -109,7 +109,12 @@ def apply_fields(value: Any, tree: FieldTree | None) -> Any:
     if "*" in tree:
         out = dict(value)
         for name, sub in tree.items():
-            if name != "*" and name in value:
+            if name != "*" and name in value and sub is not None:
                 out[name] = apply_fields(value[name], sub)
         return out
-    return {name: apply_fields(value[name], sub) for name, sub in tree.items() if name in value}
+    # A leaf (sub None) is taken as is: no call per scalar, which matters for 1000-file pages.
+    return {
+        name: value[name] if sub is None else apply_fields(value[name], sub)
+        for name, sub in tree.items()
+        if name in value
+    }

@@ -8,7 +8,8 @@ from pydantic import SecretStr
 
 from connectors_pipeline.domain.credentials import OAuthClientConfig
 from connectors_pipeline.sandbox.corpus import CorpusFile
-from connectors_pipeline.sandbox.state import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SandboxState
+from connectors_pipeline.sandbox.oauth_grants import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET
+from connectors_pipeline.sandbox.state import SandboxState
 
 
 def seed_drive(state: SandboxState, email: str, corpus: Sequence[CorpusFile]) -> dict[int, str]:
@@ -37,6 +38,7 @@ def seed_drive(state: SandboxState, email: str, corpus: Sequence[CorpusFile]) ->
                 entry.mime_type,
                 content=entry.content,
                 native=entry.native,
+                owner_email=entry.owner,
             )
         for index, entry in enumerate(corpus):
             if entry.shortcut_to is not None:

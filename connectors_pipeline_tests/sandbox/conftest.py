@@ -71,3 +71,20 @@ def service(server: SandboxServer, creds: Credentials) -> Resource:
 
 def index_of(corpus: list[CorpusFile], label: str) -> int:
     return next(i for i, entry in enumerate(corpus) if entry.label == label)
+
+
+def list_pages(service: Resource, **kwargs: object) -> tuple[list[dict], int]:
+    """files.list followed to the end through the client's own paging: (every file, pages read)."""
+    files: list[dict] = []
+    pages = 0
+    request = service.files().list(**kwargs)
+    while request is not None:
+        page = request.execute()
+        pages += 1
+        files.extend(page["files"])
+        request = service.files().list_next(request, page)
+    return files, pages
+
+
+def list_all(service: Resource, **kwargs: object) -> list[dict]:
+    return list_pages(service, **kwargs)[0]

@@ -32,7 +32,9 @@ def _by_label(corpus: list[CorpusFile], label: str) -> list[tuple[int, CorpusFil
 
 
 def _fingerprint(corpus: list[CorpusFile]) -> list[tuple[object, ...]]:
-    return [(f.folder, f.name, f.mime_type, f.content, f.native, f.trashed, f.shortcut_to, f.label) for f in corpus]
+    return [
+        (f.folder, f.name, f.mime_type, f.content, f.native, f.trashed, f.shortcut_to, f.label, f.owner) for f in corpus
+    ]
 
 
 def test_same_seed_gives_byte_identical_corpus() -> None:

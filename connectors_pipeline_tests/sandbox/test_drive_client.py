@@ -16,23 +16,13 @@ from googleapiclient.http import MediaIoBaseDownload
 from connectors_pipeline.sandbox import SandboxServer, SandboxState
 from connectors_pipeline.sandbox.corpus import CorpusFile
 
-from .conftest import ALICE, index_of
+from .conftest import ALICE, index_of, list_all
 
 FOLDER = "application/vnd.google-apps.folder"
 
 
-def _list_all(service: Resource, **kwargs: object) -> list[dict]:
-    files: list[dict] = []
-    request = service.files().list(**kwargs)
-    while request is not None:
-        page = request.execute()
-        files.extend(page["files"])
-        request = service.files().list_next(request, page)
-    return files
-
-
 def test_list_with_q_fields_and_pagination(state: SandboxState, service: Resource) -> None:
-    files = _list_all(
+    files = list_all(
         service,
         q="trashed = false and mimeType != 'application/vnd.google-apps.folder'",
         fields="nextPageToken, files(id,name,mimeType,parents,md5Checksum,modifiedTime,trashed)",
@@ -158,7 +148,8 @@ def test_changes_after_mutations(state: SandboxState, service: Resource, corpus:
     ids = state.seeded_ids  # type: ignore[attr-defined]
     new_id = drive.create_file("new.txt", None, "text/plain", b"hello")
     drive.update_content(new_id, b"hello again")  # collapses with the creation
-    trashed_id, deleted_id, revoked_id = ids[index_of(corpus, "pdf")], ids[index_of(corpus, "docx")], ids[2]
+    trashed_id, deleted_id = ids[index_of(corpus, "pdf")], ids[index_of(corpus, "docx")]
+    revoked_id = ids[index_of(corpus, "shared_with_me")]  # only someone else's file can be unshared
     drive.trash(trashed_id)
     drive.delete(deleted_id)
     drive.revoke_access(revoked_id)

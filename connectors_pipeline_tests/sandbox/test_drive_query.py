@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from connectors_pipeline.sandbox.drive_query import QueryError, QueryRecord, compile_query
+from connectors_pipeline.sandbox.drive_query import QueryError, QueryRecord, compile_query, confining_parent
 
 RECORD = QueryRecord(
     name="Quarterly Report 2024.pdf",
@@ -103,3 +103,44 @@ def test_quotes_and_escapes(q: str, name: str, expected: bool) -> None:
 def test_invalid_queries_raise(q: str) -> None:
     with pytest.raises(QueryError):
         compile_query(q)
+
+
+def test_people_collections_for_a_file_shared_with_the_user() -> None:
+    shared = QueryRecord(
+        name="terms.txt",
+        mime_type="text/plain",
+        parents=(),
+        trashed=False,
+        created=datetime(2024, 1, 1, tzinfo=UTC),
+        modified=datetime(2024, 1, 1, tzinfo=UTC),
+        owners=("carol@example.com",),
+        readers=("alice@example.com",),
+        shared_with_me=True,
+    )
+    expected = {
+        "'carol@example.com' in owners": True,
+        "'alice@example.com' in owners": False,
+        "'Alice@Example.com' in readers": True,
+        "'alice@example.com' in writers": True,
+        "'carol@example.com' in readers": True,  # an owner can read
+        "sharedWithMe": True,
+        "not sharedWithMe": False,
+    }
+    assert {q: compile_query(q)(shared) for q in expected} == expected
+
+
+@pytest.mark.parametrize(
+    ("q", "parent"),
+    [
+        ("'F1' in parents", "F1"),
+        ("'F1' in parents and trashed = false", "F1"),
+        ("trashed = false and ('F1' in parents) and name contains 'x'", "F1"),
+        ("'root' in parents and mimeType = 'application/vnd.google-apps.folder'", "root"),
+        ("'F1' in parents or 'F2' in parents", None),
+        ("not 'F1' in parents", None),
+        ("trashed = false and ('F1' in parents or name = 'x')", None),
+        ("trashed = false", None),
+    ],
+)
+def test_confining_parent_only_for_a_top_level_parents_term(q: str, parent: str | None) -> None:
+    assert confining_parent(compile_query(q)) == parent
