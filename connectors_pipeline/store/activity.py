@@ -1,7 +1,8 @@
-"""Delta cursors, sync job rows and the activity log."""
+"""Delta cursors, sync job rows, the activity log and the names its events refer to."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import sqlalchemy as sa
@@ -14,6 +15,8 @@ a = t.connector_accounts
 c = t.connector_cursors
 j = t.connector_jobs
 log = t.activity_log
+d = t.vault_documents
+i = t.connector_items
 
 
 def _source_match(source_id: int | None) -> sa.ColumnElement[bool]:
@@ -24,6 +27,7 @@ def _job_record(row: sa.Row[Any]) -> JobRecord:
     return JobRecord(
         id=row.id,
         partition_key=row.partition_key,
+        provider=row.provider,
         dagster_run_id=row.dagster_run_id,
         job_type=row.job_type,
         status=row.status,
@@ -130,7 +134,7 @@ class ActivityMixin(StoreBase):
     def find_job(self, partition_key: str, run_id: str) -> JobRecord | None:
         """The newest job row of this account in this Dagster run, whatever its status."""
         query = (
-            sa.select(j, a.c.partition_key)
+            sa.select(j, a.c.partition_key, a.c.provider)
             .join(a, a.c.id == j.c.account_id)
             .where(a.c.partition_key == partition_key)
             .where(j.c.dagster_run_id == run_id)
@@ -140,6 +144,12 @@ class ActivityMixin(StoreBase):
         with self._read() as conn:
             row = conn.execute(query).one_or_none()
         return _job_record(row) if row is not None else None
+
+    def merge_job_counts(self, job_id: int, counts: dict[str, Any]) -> None:
+        """Add to a job's counts while it runs (each step reports what it did)."""
+        with self._write() as conn:
+            current = conn.execute(sa.select(j.c.counts).where(j.c.id == job_id).with_for_update()).scalar_one()
+            conn.execute(sa.update(j).where(j.c.id == job_id).values(counts={**(current or {}), **counts}))
 
     def finish_job(self, job_id: int, *, status: str, counts: dict[str, Any], error: str | None = None) -> None:
         with self._write() as conn:
@@ -151,11 +161,17 @@ class ActivityMixin(StoreBase):
             if result.rowcount == 0:
                 raise KeyError(f"no connector job {job_id}")
 
-    def list_jobs(self, limit: int = 50) -> list[JobRecord]:
+    def list_jobs(self, limit: int = 50, partition_key: str | None = None) -> list[JobRecord]:
+        """Newest first; only this account's jobs when a partition key is given."""
         query = (
-            sa.select(j, a.c.partition_key).outerjoin(a, a.c.id == j.c.account_id).order_by(j.c.id.desc()).limit(limit)
+            sa.select(j, a.c.partition_key, a.c.provider)
+            .outerjoin(a, a.c.id == j.c.account_id)
+            .order_by(j.c.id.desc())
+            .limit(limit)
         )
         with self._read() as conn:
+            if partition_key is not None:
+                query = query.where(j.c.account_id == self._account(conn, partition_key).id)
             return [_job_record(row) for row in conn.execute(query)]
 
     # -- activity -------------------------------------------------------------------------------
@@ -172,7 +188,7 @@ class ActivityMixin(StoreBase):
     def list_activity(self, limit: int = 50, partition_key: str | None = None) -> list[ActivityRecord]:
         """Newest first."""
         query = (
-            sa.select(log, a.c.partition_key)
+            sa.select(log, a.c.partition_key, a.c.provider)
             .outerjoin(a, a.c.id == log.c.account_id)
             .order_by(log.c.id.desc())
             .limit(limit)
@@ -186,9 +202,39 @@ class ActivityMixin(StoreBase):
                     tenant_id=row.tenant_id,
                     user_id=row.user_id,
                     partition_key=row.partition_key,
+                    provider=row.provider,
                     event=row.event,
                     context=dict(row.context or {}),
                     created_at=row.created_at,
                 )
                 for row in conn.execute(query)
             ]
+
+    def document_titles(self, document_ids: Iterable[int]) -> dict[int, str]:
+        """Vault document id -> title, deleted documents included; ids with no document are left out."""
+        wanted = set(document_ids)
+        if not wanted:
+            return {}
+        with self._read() as conn:
+            rows = conn.execute(sa.select(d.c.id, d.c.title).where(d.c.id.in_(wanted)))
+            return {row.id: row.title for row in rows}
+
+    def item_names(self, refs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str]:
+        """(partition key, external id) -> the item's last seen name upstream; unknown items are left out."""
+        wanted = set(refs)
+        if not wanted:
+            return {}
+        query = (
+            sa.select(a.c.partition_key, i.c.external_id, i.c.name)
+            .join(a, a.c.id == i.c.account_id)
+            .where(a.c.partition_key.in_({key for key, _ in wanted}))
+            .where(i.c.external_id.in_({external_id for _, external_id in wanted}))
+        )
+        with self._read() as conn:
+            rows = conn.execute(query)
+            # The two IN lists also match crossed pairs; keep only the pairs asked for.
+            return {
+                (row.partition_key, row.external_id): row.name
+                for row in rows
+                if (row.partition_key, row.external_id) in wanted
+            }

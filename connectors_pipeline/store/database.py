@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+import time
 import zlib
 from pathlib import Path
 from typing import Any
@@ -49,7 +51,7 @@ def create_engine(url: str) -> sa.Engine:
         cursor.execute("PRAGMA foreign_keys = ON")
         if not in_memory:
             # WAL: readers never block the writer, and parallel Dagster runs share one file.
-            cursor.execute("PRAGMA journal_mode = WAL")
+            _enable_wal(cursor)
             cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.close()
 
@@ -61,6 +63,19 @@ def create_engine(url: str) -> sa.Engine:
         conn.exec_driver_sql(f"BEGIN {mode}")
 
     return engine
+
+
+def _enable_wal(cursor: Any, attempts: int = 50) -> None:
+    """Switching to WAL needs a moment of exclusive access, and SQLite does not always wait for it
+    through the busy timeout: several processes opening a new database at once can see "locked"."""
+    for attempt in range(attempts):
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == attempts - 1:
+                raise
+            time.sleep(0.05 * (attempt + 1))
 
 
 def writer(engine: sa.Engine) -> sa.Engine:

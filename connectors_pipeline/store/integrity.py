@@ -6,10 +6,15 @@ import sqlalchemy as sa
 
 from connectors_pipeline.store import schema as t
 from connectors_pipeline.store.base import StoreBase
+from connectors_pipeline.store.records import Coverage
 
 d = t.vault_documents
 v = t.vault_document_versions
 i = t.connector_items
+
+# An item in one of these is not expected in the vault; any other status is (pending, fetched and error
+# items keep their last good version live until a sync brings them up to date).
+NOT_IN_VAULT = ("skipped", "deleted")
 
 
 class IntegrityMixin(StoreBase):
@@ -82,7 +87,7 @@ class IntegrityMixin(StoreBase):
                 .where(
                     sa.or_(
                         item.c.id.is_(None),
-                        item.c.status.in_(("skipped", "deleted")),
+                        item.c.status.in_(NOT_IN_VAULT),
                         item.c.vault_document_id.is_(None),
                         item.c.vault_document_id != d.c.id,
                     )
@@ -90,3 +95,52 @@ class IntegrityMixin(StoreBase):
                 .order_by(d.c.id)
             ).scalars()
             return list(rows)
+
+    def find_coverage(self, partition_key: str, sample: int = 20) -> Coverage:
+        """Allowed items against live documents. An item is covered when the vault holds a live
+        document under its identity (account, external id); whether the item links that document is
+        find_items_sharing_a_document's and find_orphan_documents' business."""
+        with self._read() as conn:
+            account = self._account(conn, partition_key)
+            items_with_document = i.outerjoin(
+                d,
+                sa.and_(
+                    d.c.account_id == i.c.account_id,
+                    d.c.external_id == i.c.external_id,
+                    d.c.deleted_at.is_(None),
+                ),
+            )
+            allowed = sa.and_(i.c.account_id == account.id, i.c.status.not_in(NOT_IN_VAULT))
+            by_status = conn.execute(
+                sa.select(i.c.status, sa.func.count(i.c.id), sa.func.count(d.c.id))
+                .select_from(items_with_document)
+                .where(allowed)
+                .group_by(i.c.status)
+                .order_by(i.c.status)
+            ).all()
+            uncovered_sample = (
+                conn.execute(
+                    sa.select(i.c.external_id)
+                    .select_from(items_with_document)
+                    .where(allowed)
+                    .where(d.c.id.is_(None))
+                    .order_by(i.c.id)
+                    .limit(sample)
+                )
+                .scalars()
+                .all()
+            )
+            live_documents = conn.execute(
+                sa.select(sa.func.count())
+                .select_from(d)
+                .where(d.c.account_id == account.id)
+                .where(d.c.deleted_at.is_(None))
+            ).scalar_one()
+            return Coverage(
+                allowed_by_status={status: items for status, items, _ in by_status},
+                uncovered_by_status={
+                    status: items - covered for status, items, covered in by_status if items > covered
+                },
+                uncovered_sample=tuple(uncovered_sample),
+                live_documents=live_documents,
+            )

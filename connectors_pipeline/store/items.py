@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from datetime import datetime
 from itertools import islice
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
@@ -14,6 +15,7 @@ from connectors_pipeline.store.base import AccountRef, StoreBase
 from connectors_pipeline.store.records import FetchedBlob, ItemNotFound, ItemRecord
 
 i = t.connector_items
+T = TypeVar("T")
 CHUNK_SIZE = 500  # rows per INSERT and per transaction: short locks, bounded statement size
 
 
@@ -43,21 +45,47 @@ def _item_record(partition_key: str, row: sa.Row[Any]) -> ItemRecord:
         vault_document_id=m["vault_document_id"],
         updated_at=m["updated_at"],
         web_url=m["web_url"],
+        owned_by_account=m["owned_by_account"],
     )
 
 
-def _chunks(items: Iterable[RemoteItem], size: int) -> Iterator[list[RemoteItem]]:
+def _chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
     iterator = iter(items)
     while chunk := list(islice(iterator, size)):
         yield chunk
 
 
 class ItemsMixin(StoreBase):
-    def load_items(self, partition_key: str) -> dict[str, ItemRecord]:
+    def load_items(
+        self,
+        partition_key: str,
+        *,
+        external_ids: Iterable[str] | None = None,
+        statuses: Iterable[str] | None = None,
+    ) -> dict[str, ItemRecord]:
+        """The account's items by external id; only the given ids or statuses when asked, so an
+        incremental sync reads what changed, not the whole account."""
         with self._read() as conn:
             account = self._account(conn, partition_key)
-            rows = conn.execute(sa.select(i).where(i.c.account_id == account.id).order_by(i.c.id))
-            return {row.external_id: _item_record(partition_key, row) for row in rows}
+            query = sa.select(i).where(i.c.account_id == account.id).order_by(i.c.id)
+            if statuses is not None:
+                query = query.where(i.c.status.in_(list(statuses)))
+            if external_ids is None:
+                return {row.external_id: _item_record(partition_key, row) for row in conn.execute(query)}
+            found: dict[str, ItemRecord] = {}
+            for chunk in _chunks(external_ids, CHUNK_SIZE):
+                for row in conn.execute(query.where(i.c.external_id.in_(chunk))):
+                    found[row.external_id] = _item_record(partition_key, row)
+            return found
+
+    def count_items(self, partition_key: str, *statuses: str, since: datetime | None = None) -> int:
+        """Items with any of these statuses, optionally only those that changed since a moment."""
+        with self._read() as conn:
+            account = self._account(conn, partition_key)
+            query = sa.select(sa.func.count()).where(i.c.account_id == account.id).where(i.c.status.in_(statuses))
+            if since is not None:
+                query = query.where(i.c.updated_at >= since)
+            return int(conn.execute(query).scalar_one())
 
     def save_remote_items(self, partition_key: str, items: Iterable[RemoteItem], status: str = "pending") -> int:
         """Upsert the remote state of `items` with `status`; returns how many rows were written.
@@ -93,6 +121,7 @@ class ItemsMixin(StoreBase):
                 md5=item.md5,
                 trashed=item.trashed,
                 web_url=item.web_url,
+                owned_by_account=item.owned_by_account,
                 status=status,
                 created_at=now,
                 updated_at=now,
@@ -105,7 +134,7 @@ class ItemsMixin(StoreBase):
         updated = ("name", "paths", "mime_type", "size", "modified_time", "version", "md5", "trashed")
         stmt = stmt.on_conflict_do_update(
             index_elements=[i.c.account_id, i.c.external_id],
-            set_={k: stmt.excluded[k] for k in (*updated, "web_url", "status", "updated_at")},
+            set_={k: stmt.excluded[k] for k in (*updated, "web_url", "owned_by_account", "status", "updated_at")},
         )
         with self._write() as conn:
             conn.execute(stmt, rows)
@@ -159,8 +188,9 @@ class ItemsMixin(StoreBase):
                 )
 
     def record_moves(self, partition_key: str, items: list[RemoteItem]) -> None:
-        """Renamed or moved upstream with the same content: new name and paths on the item and its live
-        vault document, no download and no new version; logs `item_moved`."""
+        """Renamed or moved upstream with the same content (or its owner changed): new name, paths and
+        ownership on the item, name and paths on its live vault document; no download and no new
+        version; logs `item_moved`."""
         if not items:
             return
         d = t.vault_documents
@@ -168,7 +198,14 @@ class ItemsMixin(StoreBase):
         with self._write() as conn:
             account = self._account(conn, partition_key)
             for item in items:
-                self._update_item(conn, account, item.external_id, name=item.name, paths=list(item.paths))
+                self._update_item(
+                    conn,
+                    account,
+                    item.external_id,
+                    name=item.name,
+                    paths=list(item.paths),
+                    owned_by_account=item.owned_by_account,
+                )
                 conn.execute(
                     sa.update(d)
                     .where(d.c.account_id == account.id)

@@ -82,12 +82,14 @@ class ItemRecord:
     vault_document_id: int | None
     updated_at: datetime
     web_url: str | None = None
+    owned_by_account: bool = True
 
 
 @dataclass(frozen=True)
 class JobRecord:
     id: int
     partition_key: str | None
+    provider: str | None  # of the job's account; None for account-less (system) jobs
     dagster_run_id: str | None
     job_type: str
     status: str
@@ -104,6 +106,7 @@ class ActivityRecord:
     tenant_id: str | None
     user_id: str | None
     partition_key: str | None
+    provider: str | None  # of the event's account; None for account-less events
     event: str
     context: dict[str, Any]
     created_at: datetime
@@ -201,3 +204,30 @@ class VaultInput:
     provider_version: str | None
     modified_time: datetime | None
     provenance: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """One account's allowed items (upstream, status not skipped or deleted) against its live vault documents."""
+
+    allowed_by_status: dict[str, int]
+    uncovered_by_status: dict[str, int]  # allowed items without a live document, by item status
+    uncovered_sample: tuple[str, ...]  # external ids of the first uncovered items, in item order
+    live_documents: int
+
+    @property
+    def allowed_items(self) -> int:
+        return sum(self.allowed_by_status.values())
+
+    @property
+    def uncovered(self) -> int:
+        return sum(self.uncovered_by_status.values())
+
+    @property
+    def covered(self) -> int:
+        return self.allowed_items - self.uncovered
+
+    @property
+    def documents_without_allowed_item(self) -> int:
+        """Live documents whose item is skipped, deleted or missing (find_orphan_documents names them)."""
+        return self.live_documents - self.covered

@@ -91,6 +91,8 @@ connector_accounts = sa.Table(
     sa.Column("key_id", sa.String(16)),
     sa.Column("last_sync_at", UTCDateTime),
     sa.Column("last_error", sa.Text),
+    sa.Column("sync_lease_holder", sa.String(100)),
+    sa.Column("sync_lease_expires_at", UTCDateTime),
     sa.Column("metadata", JSON, nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
@@ -142,6 +144,8 @@ vault_documents = sa.Table(
     sa.Column("deleted_at", UTCDateTime),
     sa.Column("deleted_reason", sa.String(50)),
     sa.UniqueConstraint("account_id", "external_id", name="uq_vault_documents_identity"),
+    # Reading an account's documents in id order, a page at a time (checks, search rebuilds).
+    sa.Index("ix_vault_documents_account_id_id", "account_id", "id"),
 )
 
 vault_document_versions = sa.Table(
@@ -174,6 +178,7 @@ connector_items = sa.Table(
     sa.Column("md5", sa.String(64)),
     sa.Column("trashed", sa.Boolean, nullable=False),
     sa.Column("web_url", sa.Text),
+    sa.Column("owned_by_account", sa.Boolean, nullable=False, server_default=sa.true()),
     sa.Column("status", sa.String(20), nullable=False),
     sa.Column("skip_reason", sa.String(50)),
     sa.Column("skip_detail", sa.Text),

@@ -8,11 +8,12 @@ from connectors_pipeline.store.cipher import KeyRing
 from connectors_pipeline.store.database import create_engine, migrate
 from connectors_pipeline.store.integrity import IntegrityMixin
 from connectors_pipeline.store.items import ItemsMixin
+from connectors_pipeline.store.leases import LeasesMixin
 from connectors_pipeline.store.search import SearchMixin
 from connectors_pipeline.store.vault import VaultMixin
 
 
-class Store(AccountsMixin, ItemsMixin, VaultMixin, SearchMixin, ActivityMixin, IntegrityMixin):
+class Store(AccountsMixin, ItemsMixin, VaultMixin, SearchMixin, ActivityMixin, IntegrityMixin, LeasesMixin):
     """Connector state and the vault on SQLite or PostgreSQL; every method is its own transaction."""
 
     @classmethod

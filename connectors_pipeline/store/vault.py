@@ -175,8 +175,9 @@ class VaultMixin(StoreBase):
         return outcome
 
     def record_removal(self, partition_key: str, external_id: str, reason: str) -> bool:
-        """The item left upstream: item `deleted`, its document kept but marked deleted with the reason.
-        Idempotent; returns whether anything changed (and then logs `item_deleted`)."""
+        """The item left upstream: item `deleted` with the reason (in skip_reason), its document kept
+        but marked deleted with the same reason. Idempotent; returns whether anything changed (and
+        then logs `item_deleted`)."""
         reason = str(reason)  # RemovalReason is a StrEnum; store its plain value
         now = t.utcnow()
         with self._write() as conn:
@@ -185,10 +186,19 @@ class VaultMixin(StoreBase):
                 sa.update(i)
                 .where(i.c.account_id == account.id)
                 .where(i.c.external_id == external_id)
-                .where(i.c.status != "deleted")
-                .values(status="deleted", updated_at=now)
+                .where(sa.or_(i.c.status != "deleted", i.c.skip_reason.is_distinct_from(reason)))
+                .values(status="deleted", skip_reason=reason, skip_detail=None, updated_at=now)
             ).rowcount
             document_id = self._retire_document(conn, account, external_id, reason)
+            if document_id is None:
+                # Already out of the vault (trashed, say), now gone for good: the latest reason is the one to show.
+                conn.execute(
+                    sa.update(d)
+                    .where(d.c.account_id == account.id)
+                    .where(d.c.external_id == external_id)
+                    .where(d.c.deleted_at.is_not(None))
+                    .values(deleted_reason=reason, updated_at=now)
+                )
             changed = bool(items_changed) or document_id is not None
             if items_changed and document_id is None:
                 context = {"external_id": external_id, "reason": reason, "document_id": None}

@@ -1,11 +1,15 @@
-"""Cursors (account-wide and per source, staged then committed), job rows and the activity log."""
+"""Cursors (account-wide and per source, staged then committed), job rows, the activity log and the names
+its events refer to."""
 
 from __future__ import annotations
 
 import pytest
 
-from connectors_pipeline.store import Store
+from connectors_pipeline.domain.items import RemovalReason
+from connectors_pipeline.store import AccountNotFound, Store
 from connectors_pipeline_tests.store.conftest import connect
+from connectors_pipeline_tests.store.test_items import remote
+from connectors_pipeline_tests.store.test_vault import ingest
 
 
 def test_account_cursor_upserts_despite_null_source(store: Store, account):
@@ -100,3 +104,44 @@ def test_activity_log_carries_tenant_user_and_context(store: Store, account):
         "connector_sync_started",
         "connector_connected",
     ]
+
+
+def test_jobs_and_activity_name_their_provider_and_filter_by_account(store: Store, account):
+    key, other = account.partition_key, connect(store, "other").partition_key
+    mine = store.start_job(key, run_id="run-1", job_type="initial_sync")
+    theirs = store.start_job(other, run_id="run-2", job_type="initial_sync")
+    system = store.start_job(None, run_id=None, job_type="reencrypt")
+    store.log_activity("connector_sync_started", partition_key=other, context={"run_id": "run-2"})
+    store.log_activity("maintenance", context={"what": "vacuum"})
+
+    assert [(job.id, job.provider) for job in store.list_jobs()] == [
+        (system, None),
+        (theirs, "google_drive"),
+        (mine, "google_drive"),
+    ]
+    assert [job.id for job in store.list_jobs(partition_key=key)] == [mine]
+    assert [job.id for job in store.list_jobs(limit=1, partition_key=other)] == [theirs]
+    assert [(e.event, e.provider) for e in store.list_activity(limit=2)] == [
+        ("maintenance", None),
+        ("connector_sync_started", "google_drive"),
+    ]
+    assert {e.provider for e in store.list_activity(partition_key=key)} == {"google_drive"}
+    with pytest.raises(AccountNotFound):
+        store.list_jobs(partition_key="google_drive-000000000000")
+
+
+def test_titles_and_item_names_for_a_page_of_events(store: Store, account):
+    key, other = account.partition_key, connect(store, "other").partition_key
+    store.save_remote_items(key, [remote("doc-1"), remote("doc-2")])
+    store.save_remote_items(other, [remote("doc-3")])
+    ingest(store, key, "doc-1", "text", title="Quarterly report")
+    store.record_removal(key, "doc-1", RemovalReason.TRASHED)  # deleted documents keep their title
+    document_id = store.load_items(key)["doc-1"].vault_document_id
+    assert document_id is not None
+
+    assert store.document_titles([document_id, 999_999]) == {document_id: "Quarterly report"}
+    assert store.document_titles([]) == {}
+    # (key, doc-3) and (other, doc-2) exist as neither pair, though each half matches something.
+    wanted = [(key, "doc-2"), (other, "doc-3"), (key, "doc-3"), (other, "doc-2"), ("google_drive-0", "doc-1")]
+    assert store.item_names(wanted) == {(key, "doc-2"): "doc-2.pdf", (other, "doc-3"): "doc-3.pdf"}
+    assert store.item_names([]) == {}

@@ -111,3 +111,78 @@ def test_findings_are_scoped_to_the_account(store: Store, key: str):
 
     assert store.find_repeated_versions(key) == []
     assert store.find_repeated_versions(other.partition_key) == [(z, latest["content_hash"])]
+
+
+documents = metadata.tables["vault_documents"]
+
+
+def test_coverage_of_a_clean_account_counts_every_allowed_item_as_covered(store: Store, key: str):
+    coverage = store.find_coverage(key)
+
+    assert coverage.allowed_by_status == {"synced": 2}  # c was deleted upstream: not expected in the vault
+    assert (coverage.uncovered, coverage.live_documents, coverage.documents_without_allowed_item) == (0, 2, 0)
+
+
+def test_a_listed_item_not_yet_ingested_is_uncovered_as_pending(store: Store, key: str):
+    store.save_remote_items(key, [remote("d")])
+
+    coverage = store.find_coverage(key)
+
+    assert coverage.uncovered_by_status == {"pending": 1}
+    assert coverage.uncovered_sample == ("d",)
+
+
+def test_a_changed_item_whose_last_version_is_live_stays_covered(store: Store, key: str):
+    store.save_remote_items(key, [remote("b", "2")])
+
+    coverage = store.find_coverage(key)
+
+    assert coverage.allowed_by_status == {"pending": 1, "synced": 1}
+    assert coverage.uncovered == 0
+
+
+def test_a_new_item_whose_fetch_failed_is_uncovered_as_error(store: Store, key: str):
+    store.save_remote_items(key, [remote("d")])
+    store.record_error(key, "d", "TransientError: 503 from the provider")
+
+    assert store.find_coverage(key).uncovered_by_status == {"error": 1}
+
+
+def test_a_document_removed_behind_the_pipelines_back_leaves_its_item_uncovered(store: Store, key: str):
+    with store.engine.begin() as conn:
+        conn.execute(sa.update(documents).where(documents.c.id == doc_id(store, key, "b")).values(deleted_at=utcnow()))
+
+    coverage = store.find_coverage(key)
+
+    assert (coverage.uncovered_by_status, coverage.uncovered_sample) == ({"synced": 1}, ("b",))
+    assert coverage.live_documents == 1
+
+
+def test_a_live_document_of_a_skipped_item_is_left_to_the_orphan_finder(store: Store, key: str):
+    with store.engine.begin() as conn:  # skipped without retiring its document: what a bug would leave
+        conn.execute(sa.update(items).where(items.c.external_id == "b").values(status="skipped"))
+
+    coverage = store.find_coverage(key)
+
+    assert (coverage.allowed_items, coverage.uncovered) == (1, 0)
+    assert (coverage.live_documents, coverage.documents_without_allowed_item) == (2, 1)
+    assert store.find_orphan_documents(key) == [doc_id(store, key, "b")]
+
+
+def test_coverage_names_a_bounded_sample_of_uncovered_items_in_listing_order(store: Store, key: str):
+    store.save_remote_items(key, [remote(f"new-{n:02d}") for n in range(25)])
+
+    coverage = store.find_coverage(key, sample=20)
+
+    assert coverage.uncovered == 25
+    assert coverage.uncovered_sample == tuple(f"new-{n:02d}" for n in range(20))
+
+
+def test_coverage_is_scoped_to_the_account(store: Store, key: str):
+    other = connect(store, "other")
+    store.save_remote_items(other.partition_key, [remote("a"), remote("z")])  # same external id as ours
+    ingest(store, other.partition_key, "a", "other alpha")
+
+    assert store.find_coverage(key).uncovered == 0
+    other_coverage = store.find_coverage(other.partition_key)
+    assert (other_coverage.uncovered_sample, other_coverage.live_documents) == (("z",), 1)

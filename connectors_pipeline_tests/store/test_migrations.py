@@ -38,7 +38,7 @@ def test_opening_twice_is_idempotent_and_keeps_data(database_url: str, keyring: 
             # Our own version table, so Dagster's `alembic_version` in the same database is untouched.
             assert "alembic_version" not in inspector.get_table_names()
             versions = conn.execute(sa.text(f"SELECT version_num FROM {VERSION_TABLE}")).scalars().all()
-        assert versions == ["0001_initial"]
+        assert versions == ["0002_incremental_sync"]
     finally:
         second.dispose()
 
@@ -98,3 +98,37 @@ def test_sqlite_connections_use_wal_foreign_keys_and_busy_timeout(store: Store):
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30000
+
+
+def test_upgrade_from_the_first_revision_keeps_items_and_marks_them_owned(database_url: str):
+    from alembic import command
+
+    from connectors_pipeline.store.database import alembic_config, create_engine, writer
+
+    engine = writer(create_engine(database_url))
+    cfg = alembic_config()
+    try:
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "0001_initial")
+            account_id = conn.execute(
+                sa.text(
+                    "INSERT INTO connector_accounts (tenant_id, user_id, provider, external_account_id,"
+                    " partition_key, display_name, status, metadata, created_at, updated_at) VALUES ('t', 'u',"
+                    " 'google_drive', 'x', 'google_drive-x', 'X', 'connected', '{}', CURRENT_TIMESTAMP,"
+                    " CURRENT_TIMESTAMP) RETURNING id"
+                )
+            ).scalar_one()
+            conn.execute(
+                sa.text(
+                    "INSERT INTO connector_items (account_id, external_id, name, paths, mime_type, trashed,"
+                    " status, created_at, updated_at) VALUES (:a, 'f1', 'a.txt', '[]', 'text/plain', false,"
+                    " 'pending', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+                ),
+                {"a": account_id},
+            )
+            command.upgrade(cfg, "head")
+            owned = conn.execute(sa.text("SELECT owned_by_account FROM connector_items")).scalars().all()
+        assert [bool(value) for value in owned] == [True]
+    finally:
+        engine.dispose()
