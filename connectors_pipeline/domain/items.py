@@ -23,6 +23,9 @@ class RemoteItem:
     parents: tuple[str, ...] = ()
     trashed: bool = False
     web_url: str | None = None
+    # Shared with the account by someone else: when it disappears, the account lost access to it
+    # (unshared or deleted by its owner look the same from here). Owned items that disappear were deleted.
+    owned_by_account: bool = True
 
     @property
     def primary_path(self) -> str:

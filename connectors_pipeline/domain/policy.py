@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -63,6 +65,11 @@ class OrgPolicy(BaseModel):
             ),
             allowed_email_domains=_csv(env.get("ORG_CONNECTORS_ALLOWED_EMAIL_DOMAINS")),
         )
+
+    def fingerprint(self) -> str:
+        """Equal for equal policies: a sync under other rules must judge every item again."""
+        rules = {key: sorted(value) if isinstance(value, frozenset) else value for key, value in self}
+        return hashlib.sha256(json.dumps(rules, sort_keys=True).encode()).hexdigest()[:16]
 
     def provider_enabled(self, provider: str) -> bool:
         return self.enabled_providers is None or provider in self.enabled_providers

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import BinaryIO, Protocol
 
@@ -64,7 +64,15 @@ class Provider(Protocol):
 
     def snapshot(self, scope: Scope) -> Snapshot: ...
 
-    def changes(self, cursor: str, scope: Scope) -> ChangeBatch: ...
+    def changes(self, cursor: str, scopes: Sequence[Scope]) -> ChangeBatch:
+        """Everything that changed in the scopes since `cursor`, one Change per item at its current
+        state, and the cursor to read from next. StaleCursorError when the cursor is no longer valid."""
+        ...
+
+    def has_changes(self, cursor: str, scopes: Sequence[Scope]) -> bool:
+        """Whether anything changed since `cursor`, in as few requests as the provider allows (for
+        sensors polling many accounts); may say yes for changes outside the scopes."""
+        ...
 
     def fetch(self, item: RemoteItem, plan: ExportPlan, out: BinaryIO) -> Provenance:
         """Stream the item's bytes (download or export) into `out`; never hold whole files in memory."""

@@ -73,7 +73,7 @@ def test_snapshot_takes_the_cursor_before_listing(sandbox: Any) -> None:
     paths = [r.path for r in sandbox.state.requests]
     assert paths.index("/drive/v3/changes/startPageToken") < paths.index("/drive/v3/files")
     assert "before.txt" in names
-    changed = {c.external_id for c in provider.changes(snapshot.cursor, Scope()).changes}
+    changed = {c.external_id for c in provider.changes(snapshot.cursor, [Scope()]).changes}
     assert late in changed  # whatever the sweep missed, the cursor catches
 
 

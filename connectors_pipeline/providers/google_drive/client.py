@@ -16,7 +16,9 @@ from typing import Any, BinaryIO, TypeVar
 import google_auth_httplib2
 import httplib2
 from google.oauth2.credentials import Credentials
-from googleapiclient.discovery import build
+from googleapiclient.discovery import build_from_document
+from googleapiclient.discovery_cache import get_static_doc
+from googleapiclient.errors import HttpError
 from googleapiclient.http import HttpRequest, MediaIoBaseDownload
 from pydantic import SecretStr
 
@@ -26,6 +28,23 @@ from connectors_pipeline.providers.base import TokenSaver
 from connectors_pipeline.providers.google_drive.errors import translate
 
 T = TypeVar("T")
+
+
+_discovery_documents: dict[str, str] = {}
+_discovery_lock = threading.Lock()
+
+
+def discovery_document(url_template: str, timeout: float) -> str:
+    """The Drive discovery document served at a custom URL (a sandbox), fetched once per process:
+    a sensor polling a thousand accounts builds a thousand clients."""
+    url = url_template.replace("{api}", "drive").replace("{apiVersion}", "v3")
+    with _discovery_lock:
+        if url not in _discovery_documents:
+            response, content = httplib2.Http(timeout=timeout).request(url)
+            if response.status != 200:
+                raise HttpError(response, content, uri=url)
+            _discovery_documents[url] = content.decode("utf-8")
+        return _discovery_documents[url]
 
 
 class _LockedCredentials(Credentials):
@@ -98,12 +117,11 @@ class DriveClient:
             return self._service
 
     def _build(self) -> Any:
-        kwargs: dict[str, Any] = {"credentials": self._creds, "cache_discovery": False}
         if self._client.discovery_url:
-            kwargs["discoveryServiceUrl"] = self._client.discovery_url
+            document = discovery_document(self._client.discovery_url, self._timeout)
         else:
-            kwargs["static_discovery"] = True  # the document bundled with the library: no network
-        return build("drive", "v3", **kwargs)
+            document = get_static_doc("drive", "v3")  # bundled with the library: no network
+        return build_from_document(document, credentials=self._creds)
 
     def http(self) -> google_auth_httplib2.AuthorizedHttp:
         """This thread's authorized http (created on first use)."""

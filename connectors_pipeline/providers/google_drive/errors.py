@@ -42,13 +42,22 @@ def redact(text: str, secrets: Iterable[str | None]) -> str:
     return text
 
 
-def http_reason(exc: HttpError) -> str | None:
-    """The Drive reason code (`errors[0].reason`), which HttpError.reason does not hold."""
+def _first_error(exc: HttpError, key: str) -> str | None:
     details = exc.error_details
     if isinstance(details, list) and details and isinstance(details[0], dict):
-        reason = details[0].get("reason")
-        return str(reason) if reason else None
+        value = details[0].get(key)
+        return str(value) if value else None
     return None
+
+
+def http_reason(exc: HttpError) -> str | None:
+    """The Drive reason code (`errors[0].reason`), which HttpError.reason does not hold."""
+    return _first_error(exc, "reason")
+
+
+def http_location(exc: HttpError) -> str | None:
+    """The parameter Drive blames (`errors[0].location`), e.g. `pageToken`."""
+    return _first_error(exc, "location")
 
 
 def retry_after_seconds(exc: HttpError) -> float | None:
@@ -66,6 +75,7 @@ def _from_http_error(exc: HttpError, what: str, operation: str | None, secrets: 
     # callers that must tell one status from another (a stale cursor) read these, not the message
     error.http_status = exc.status_code  # type: ignore[attr-defined]
     error.http_reason = http_reason(exc)  # type: ignore[attr-defined]
+    error.http_location = http_location(exc)  # type: ignore[attr-defined]
     return error
 
 

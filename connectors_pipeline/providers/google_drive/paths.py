@@ -16,7 +16,8 @@ from connectors_pipeline.domain.items import RemoteItem
 
 PROVIDER_NAME = "google_drive"
 FILE_FIELDS = (
-    "id,name,mimeType,parents,size,md5Checksum,modifiedTime,version,headRevisionId,trashed,webViewLink,shortcutDetails"
+    "id,name,mimeType,parents,size,md5Checksum,modifiedTime,version,headRevisionId,trashed,webViewLink,shortcutDetails,"
+    "ownedByMe"
 )
 FOLDER_FIELDS = "id,name,mimeType,parents,trashed"
 MAX_DEPTH = 64  # guards against parent cycles, which Drive should never produce
@@ -147,4 +148,5 @@ def to_item(meta: dict[str, Any], paths: tuple[str, ...]) -> RemoteItem:
         parents=tuple(meta.get("parents") or ()),
         trashed=bool(meta.get("trashed", False)),
         web_url=meta.get("webViewLink"),
+        owned_by_account=bool(meta.get("ownedByMe", True)),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import BinaryIO
 
 from connectors_pipeline.domain.credentials import OAuthClientConfig, OAuthTokens
@@ -14,7 +15,7 @@ from connectors_pipeline.providers.base import (
     Snapshot,
     TokenSaver,
 )
-from connectors_pipeline.providers.google_drive.changes import list_changes, start_page_token
+from connectors_pipeline.providers.google_drive.changes import has_changes, list_changes, start_page_token
 from connectors_pipeline.providers.google_drive.client import DriveClient
 from connectors_pipeline.providers.google_drive.fetch import fetch_item
 from connectors_pipeline.providers.google_drive.listing import DriveLister, ListingStats
@@ -74,8 +75,11 @@ class GoogleDriveProvider:
         self.last_listing_stats = lister.stats
         return Snapshot(cursor=cursor, items=lister.items())
 
-    def changes(self, cursor: str, scope: Scope) -> ChangeBatch:
-        return list_changes(self._client, cursor, scope, self.page_size)
+    def changes(self, cursor: str, scopes: Sequence[Scope]) -> ChangeBatch:
+        return list_changes(self._client, cursor, scopes, self.page_size)
+
+    def has_changes(self, cursor: str, scopes: Sequence[Scope]) -> bool:
+        return has_changes(self._client, cursor, any(scope.include_shared_drives for scope in scopes))
 
     def fetch(self, item: RemoteItem, plan: ExportPlan, out: BinaryIO) -> Provenance:
         """Stream the item into `out`; `out` must be seekable for export fallbacks to discard a failure."""
