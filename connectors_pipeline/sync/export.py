@@ -52,6 +52,8 @@ def item_from_record(provider: str, record: ItemRecord) -> RemoteItem:
         version=record.version,
         md5=record.md5,
         trashed=record.trashed,
+        web_url=record.web_url,
+        owned_by_account=record.owned_by_account,
     )
 
 
@@ -83,8 +85,7 @@ def export_pending(services: SyncServices, partition_key: str) -> ExportOutcome:
     plan = services.export_plan(account.provider)
     pending = [
         item_from_record(account.provider, record)
-        for record in store.load_items(partition_key).values()
-        if record.status in FETCH_STATUSES
+        for record in store.load_items(partition_key, statuses=FETCH_STATUSES).values()
     ]
     outcome = ExportOutcome()
     # One provider for all threads: it keeps a connection per thread and refreshes the token once for all.

@@ -50,7 +50,7 @@ def ingest_fetched(services: SyncServices, partition_key: str) -> IngestOutcome:
     started = time.monotonic()
     store = services.store
     outcome = IngestOutcome()
-    fetched = [r for r in store.load_items(partition_key).values() if r.status == "fetched"]
+    fetched = list(store.load_items(partition_key, statuses=("fetched",)).values())
     batch: list[VaultInput] = []
 
     def flush() -> None:
