@@ -3,24 +3,16 @@
 from __future__ import annotations
 
 import io
-import json
 import os
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import click
-import dagster as dg
 
+from connectors_pipeline.cli.bench_incremental import incremental
+from connectors_pipeline.cli.bench_setup import BENCH_USER, bench_account
 from connectors_pipeline.cli.dagster_runs import run_sync
-from connectors_pipeline.cli.runtime import open_store
-from connectors_pipeline.connect import connect_account
-from connectors_pipeline.domain.policy import OrgPolicy
-from connectors_pipeline.settings import Settings
-from connectors_pipeline.store.cipher import KeyRing
-
-BENCH_USER = "bench@example.com"
+from connectors_pipeline.cli.display import print_figures
 
 
 @click.group()
@@ -41,42 +33,20 @@ def bench() -> None:
 def initial(files: int, latency_ms: int, workers: int, as_json: bool) -> None:
     """Initial sync of a sandbox account through Dagster vs a bare concurrent download of the same files."""
     from connectors_pipeline.definitions import defs
-    from connectors_pipeline.sandbox import SandboxServer, SandboxState, sandbox_client_config, seed_drive
+    from connectors_pipeline.sandbox import SandboxState, seed_drive
     from connectors_pipeline.sandbox.corpus import generate_corpus
 
-    with tempfile.TemporaryDirectory(prefix="connectors-bench-") as tmp:
-        os.environ.update(
-            {
-                "CONNECTORS_HOME": str(Path(tmp) / "home"),
-                "CONNECTORS_ENCRYPTION_KEYS": KeyRing.generate_key(),
-            }
-        )
-        os.environ.pop("CONNECTORS_DATABASE_URL", None)
-        settings = Settings.from_env()
-        state = SandboxState(latency_ms=latency_ms)
-        state.add_user(BENCH_USER)
-        seed_drive(state, BENCH_USER, generate_corpus(seed=1, files=files))
-        with (
-            open_store(settings) as store,
-            SandboxServer(state, port=0) as server,
-            dg.DagsterInstance.local_temp(tmp) as instance,
-        ):
-            account = connect_account(
-                store,
-                OrgPolicy(),
-                "google_drive",
-                sandbox_client_config(server.url),
-                mode="sandbox",
-                login_hint=BENCH_USER,
-            )
-            key = account.partition_key
-            instance.add_dynamic_partitions("google_drive_accounts", [key])
-            os.environ["CONNECTORS_FETCH_WORKERS"] = str(workers)
-            started = time.monotonic()
-            run = run_sync(instance, defs, "google_drive", key)
-            sync_seconds = time.monotonic() - started
-            synced = [i for i in store.load_items(key).values() if i.status == "synced"]
-            bare_seconds = _bare_download(store, key, synced, workers)
+    state = SandboxState(latency_ms=latency_ms)
+    state.add_user(BENCH_USER)
+    seed_drive(state, BENCH_USER, generate_corpus(seed=1, files=files))
+    with bench_account(state) as bench_run:
+        store, key = bench_run.store, bench_run.key
+        os.environ["CONNECTORS_FETCH_WORKERS"] = str(workers)
+        started = time.monotonic()
+        run = run_sync(bench_run.instance, defs, "google_drive", key)
+        sync_seconds = time.monotonic() - started
+        synced = [i for i in store.load_items(key, statuses=("synced",)).values()]
+        bare_seconds = _bare_download(store, key, synced, workers)
     sync_rate, bare_rate = len(synced) / sync_seconds, len(synced) / bare_seconds
     figures = {
         "files_in_corpus": files,
@@ -93,7 +63,7 @@ def initial(files: int, latency_ms: int, workers: int, as_json: bool) -> None:
         "bare_download_files_per_second": round(bare_rate, 1),
         "sync_to_bare_ratio": round(sync_rate / bare_rate, 2),
     }
-    _print(figures, as_json)
+    print_figures(figures, as_json)
 
 
 def _bare_download(store, key: str, items, workers: int) -> float:
@@ -116,9 +86,4 @@ def _bare_download(store, key: str, items, workers: int) -> float:
     return time.monotonic() - started
 
 
-def _print(figures: dict, as_json: bool) -> None:
-    if as_json:
-        click.echo(json.dumps(figures, indent=2))
-        return
-    for name, value in figures.items():
-        click.echo(f"{name:<32} {value}")
+bench.add_command(incremental)

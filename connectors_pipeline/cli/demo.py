@@ -79,6 +79,7 @@ def demo(as_json: bool, files: int, seed: int, sandbox_port: int) -> None:
             "account": key,
             "run_id": run.run_id,
             "run_succeeded": run.success,
+            "sync_mode": ", ".join(run.metadata.get(f"{PROVIDER}/file_listing", {}).get("sync_modes", {})),
             "failed_checks": run.failed_checks,
             "documents_ingested": store.count_versions(key) - versions_before,
             "documents_new": store.count_documents(key) - documents_before,
@@ -100,6 +101,8 @@ def _print_summary(summary: dict, settings: Settings) -> None:
         f"Sandbox Google Drive account {summary['account']} synced through Dagster "
         f"(run {summary['run_id']}, {'succeeded' if summary['run_succeeded'] else 'FAILED'})."
     )
+    modes = {"initial": "initial sync (full listing)", "incremental": "incremental sync (change feed)"}
+    click.echo(f"  {modes.get(summary['sync_mode'], summary['sync_mode'] or 'no listing')}")
     click.echo(
         f"  documents ingested this run: {summary['documents_ingested']} "
         f"(vault now holds {summary['documents_in_vault']})"

@@ -17,7 +17,9 @@ from connectors_pipeline.sync.services import SyncServices
 T = TypeVar("T")
 
 STEPS = ("file_listing", "exported_documents", "vault_items")
-JOB_TYPE = "initial_sync"
+# A run tagged `connectors/mode: reconcile` takes a full snapshot even when the change feed is readable.
+MODE_TAG = "connectors/mode"
+JOB_TYPES = {"initial": "initial_sync", "incremental": "incremental_sync", "reconcile": "reconciliation"}
 # Retrying these cannot help: the person must reconnect, or the operator must fix the configuration.
 PERMANENT_ERRORS = (AuthRevokedError, ConfigurationError, PolicyError)
 
@@ -34,7 +36,6 @@ def for_each_account(
     when consent is gone) and the others carry on. When no account is left the step fails: with
     Dagster retries for transient causes, without them when every cause is permanent.
     """
-    run_id = context.run.run_id
     results: dict[str, T] = {}
     failures: dict[str, Exception] = {}
     for partition_key in context.partition_keys:
@@ -44,7 +45,7 @@ def for_each_account(
             results[partition_key] = step(partition_key)
         except Exception as exc:  # one account's failure must not stop the batch
             failures[partition_key] = exc
-            record_failure(services, run_id, partition_key, step_name, exc)
+            record_failure(services, context, partition_key, step_name, exc)
             context.log.error(f"{step_name} failed for account {partition_key}: {type(exc).__name__}")
     if failures and not results:
         raise dg.Failure(
@@ -60,8 +61,8 @@ def fail_run_for_failed_accounts(
     """At the end of the last step: the other accounts are in the vault, but the run must not look green.
 
     Dagster then records no vault_items materialization for the batch, a backfill shows it failed,
-    and run retries give transient failures another chance (cheap for the healthy accounts: nothing
-    changed, nothing is fetched again).
+    and run retries give transient failures another chance (cheap for the healthy accounts: their
+    next sync reads an empty change feed).
     """
     jobs = [services.store.find_job(key, context.run.run_id) for key in context.partition_keys]
     failed = [job for job in jobs if job is not None and job.status == "failed"]
@@ -69,7 +70,11 @@ def fail_run_for_failed_accounts(
         raise dg.Failure(
             description=f"the sync failed for {len(failed)} of {len(jobs)} account(s): "
             + ", ".join(f"{job.partition_key} ({job.counts.get('failed_step')})" for job in failed),
-            allow_retries=not all(job.counts.get("permanent") for job in failed),
+            # Retrying this step helps only accounts that failed in it; the others wait for a run retry,
+            # which runs every step again (the job's retry strategy is ALL_STEPS).
+            allow_retries=any(
+                job.counts.get("failed_step") == STEPS[-1] and not job.counts.get("permanent") for job in failed
+            ),
             metadata=metadata,
         )
 
@@ -79,19 +84,70 @@ def _should_run(services: SyncServices, context: dg.AssetExecutionContext, parti
     if store.get_account(partition_key).status == "error":
         return False  # consent gone: nothing runs until the person reconnects
     job = store.find_job(partition_key, run_id)
+    if job is not None and job.status in ("succeeded", "skipped"):
+        return False  # done in this run (a retried step must not sync it twice), or left to another run
     if job is not None and job.status == "failed":
         failed_step = job.counts.get("failed_step", step_name)
         if STEPS.index(failed_step) < STEPS.index(step_name):
             return False
+    if not store.acquire_sync_lease(partition_key, lease_holder(context)):
+        _skip_for_another_run(services, context, partition_key)
+        return False
     if job is None or job.status != "running":
-        store.start_job(partition_key, run_id=run_id, job_type=JOB_TYPE, attempt=context.retry_number + 1)
+        mode = planned_mode(services, context, partition_key)
+        job_type = job.job_type if job is not None else JOB_TYPES[mode]
+        attempt = context.retry_number + 1
+        store.start_job(partition_key, run_id=run_id, job_type=job_type, attempt=attempt)
         if job is None:
-            store.log_activity("connector_sync_started", partition_key=partition_key, context={"run_id": run_id})
+            store.log_activity(
+                "connector_sync_started", partition_key=partition_key, context={"run_id": run_id, "mode": mode}
+            )
+        retry_of_run = int(context.run.tags.get("dagster/retry_number", "0"))
+        if (job is not None and job.status == "failed") or (job is None and retry_of_run):
+            store.log_activity(
+                "connector_job_retried",
+                partition_key=partition_key,
+                context={"run_id": run_id, "attempt": attempt + retry_of_run, "step": step_name},
+            )
     return True
 
 
-def record_failure(services: SyncServices, run_id: str, partition_key: str, step_name: str, exc: Exception) -> None:
-    store = services.store
+def lease_holder(context: dg.AssetExecutionContext) -> str:
+    """The run's root id: Dagster's retries of a run continue under its lease."""
+    return context.run.root_run_id or context.run.run_id
+
+
+def _skip_for_another_run(services: SyncServices, context: dg.AssetExecutionContext, partition_key: str) -> None:
+    store, run_id = services.store, context.run.run_id
+    holder = store.sync_lease_holder(partition_key)
+    reason = f"another run ({holder or 'unknown'}) is syncing this account; it is left to that run"
+    context.log.warning(f"{partition_key}: {reason}")
+    job_id = store.start_job(
+        partition_key, run_id=run_id, job_type=JOB_TYPES[planned_mode(services, context, partition_key)]
+    )
+    store.finish_job(job_id, status="skipped", counts={}, error=reason)
+    store.log_activity(
+        "connector_sync_skipped", partition_key=partition_key, context={"run_id": run_id, "reason": reason}
+    )
+
+
+def requested_mode(context: dg.AssetExecutionContext) -> str:
+    """ "reconcile" when the run asks for a full comparison, else "auto" (the feed when it can)."""
+    return "reconcile" if context.run.tags.get(MODE_TAG) == "reconcile" else "auto"
+
+
+def planned_mode(services: SyncServices, context: dg.AssetExecutionContext, partition_key: str) -> str:
+    """How the account will be synced by this run (the listing may still fall back to a snapshot)."""
+    if services.store.get_cursor(partition_key) is None:
+        return "initial"
+    return "reconcile" if requested_mode(context) == "reconcile" else "incremental"
+
+
+def record_failure(
+    services: SyncServices, context: dg.AssetExecutionContext, partition_key: str, step_name: str, exc: Exception
+) -> None:
+    store, run_id = services.store, context.run.run_id
+    store.release_sync_lease(partition_key, lease_holder(context))
     # Our own errors are written to be safe to keep; an unexpected one's text (a SQL statement, a path)
     # is not, so only its type is stored in the job row, the account and the activity log.
     detail = f": {exc}" if isinstance(exc, ConnectorError) else ""

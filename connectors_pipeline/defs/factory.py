@@ -4,20 +4,28 @@ import warnings
 
 import dagster as dg
 
-from connectors_pipeline.defs.account_steps import fail_run_for_failed_accounts, for_each_account
+from connectors_pipeline.defs.account_steps import (
+    fail_run_for_failed_accounts,
+    for_each_account,
+    lease_holder,
+    requested_mode,
+)
+from connectors_pipeline.defs.batching import ACCOUNTS_PER_RUN
+from connectors_pipeline.defs.change_sensor import build_changes_sensor
 from connectors_pipeline.defs.checks import build_checks
-from connectors_pipeline.defs.listing_frames import COLUMNS, listing_frame
-from connectors_pipeline.defs.metadata import common, skipped_table, total
+from connectors_pipeline.defs.freshness import build_freshness_schedule
+from connectors_pipeline.defs.listing_frames import ListingUpdate, listing_frame
+from connectors_pipeline.defs.metadata import common, listing_metadata, skipped_table, total
+from connectors_pipeline.defs.reconciliation import build_reconciliation_schedule
 from connectors_pipeline.defs.resources import ConnectorsResource
 from connectors_pipeline.defs.sensors import build_accounts_sensor
+from connectors_pipeline.defs.sync_records import record_completion, record_listing
 from connectors_pipeline.providers.registry import ProviderInfo
 from connectors_pipeline.sync.export import export_pending
 from connectors_pipeline.sync.ingest import ingest_fetched
-from connectors_pipeline.sync.listing import refresh_listing
+from connectors_pipeline.sync.listing import ListingOutcome, refresh_listing
 
-# Connector work is I/O bound and provider-limited: batch accounts per run (run launch costs seconds)
-# and retry transient failures with backoff and jitter.
-ACCOUNTS_PER_RUN = 10
+# Retry transient failures with backoff and jitter.
 LISTING_IO_MANAGER = "listing_frames"
 RETRY = dg.RetryPolicy(max_retries=3, delay=2, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.FULL)
 
@@ -52,31 +60,22 @@ def _build_connector_defs(spec: ProviderInfo) -> dg.Definitions:
     )
     def file_listing(context: dg.AssetExecutionContext, connectors: ConnectorsResource) -> dg.Output:
         services = connectors.services()
+        mode = requested_mode(context)
 
-        def step(partition_key: str):
-            outcome = refresh_listing(services, partition_key)
+        def step(partition_key: str) -> ListingOutcome:
+            outcome = refresh_listing(services, partition_key, mode)
             if outcome.cursor is not None:
                 services.store.stage_cursor(partition_key, outcome.cursor)
+            record_listing(services, context.run.run_id, partition_key, outcome)
             return outcome
 
         results = for_each_account(context, services, "file_listing", step)
-        outcomes = results.values()
-        # An account that failed keeps its last good listing: the IO manager writes only these frames.
-        frames = {key: listing_frame(outcome.decisions) for key, outcome in results.items()}
-        return dg.Output(
-            frames,
-            metadata={
-                **common(context, len(results), sum(o.seconds for o in outcomes)),
-                "dagster/row_count": sum(o.listed for o in outcomes),
-                "dagster/column_schema": COLUMNS,
-                "items_to_fetch": sum(o.to_fetch for o in outcomes),
-                "items_moved": sum(o.count("moved") for o in outcomes),
-                "items_unchanged": sum(o.count("unchanged") for o in outcomes),
-                "items_removed": sum(o.removed for o in outcomes),
-                "skipped_by_reason": skipped_table(total(o.skipped for o in outcomes)),
-                "cursor_staged": dg.MetadataValue.json({key: o.cursor for key, o in results.items()}),
-            },
-        )
+        # An account that failed keeps its last good listing: the IO manager writes only these.
+        updates = {
+            key: ListingUpdate(listing_frame(o.decisions), complete=o.complete, removed_ids=tuple(o.removed_ids))
+            for key, o in results.items()
+        }
+        return dg.Output(updates, metadata=listing_metadata(context, results))
 
     @dg.asset(
         key=exported_key,
@@ -112,20 +111,8 @@ def _build_connector_defs(spec: ProviderInfo) -> dg.Definitions:
             outcome = ingest_fetched(services, partition_key)
             store.commit_staged_cursor(partition_key)
             store.mark_synced(partition_key)
-            items = store.load_items(partition_key).values()
-            counts = {
-                "files_imported": outcome.ingested,
-                "files_unchanged": outcome.outcomes["unchanged"],
-                "files_skipped": sum(1 for item in items if item.status == "skipped"),
-            }
-            job = store.find_job(partition_key, context.run.run_id)
-            if job is not None:
-                store.finish_job(job.id, status="succeeded", counts=counts)
-            store.log_activity(
-                "connector_sync_completed",
-                partition_key=partition_key,
-                context={"run_id": context.run.run_id, **counts},
-            )
+            record_completion(services, context.run.run_id, partition_key, outcome)
+            store.release_sync_lease(partition_key, lease_holder(context))
             return outcome
 
         results = for_each_account(context, services, "vault_items", step)
@@ -149,10 +136,18 @@ def _build_connector_defs(spec: ProviderInfo) -> dg.Definitions:
         name=f"{name}_sync",
         selection=dg.AssetSelection.assets(*assets),
         description=f"Sync {spec.display_name} accounts into the vault.",
+        # A run retry must list and fetch again: resuming at the failed step would commit a cursor
+        # for an account whose listing or export failed.
+        tags={"dagster/retry_strategy": "ALL_STEPS"},
     )
+    freshness_job, freshness_schedule = build_freshness_schedule(name, accounts, vault_key)
     return dg.Definitions(
         assets=assets,
         asset_checks=checks,
-        jobs=[job],
-        sensors=[build_accounts_sensor(name, accounts, job.name)],
+        jobs=[job, freshness_job],
+        sensors=[
+            build_accounts_sensor(name, accounts, job.name),
+            build_changes_sensor(name, accounts, job.name),
+        ],
+        schedules=[build_reconciliation_schedule(name, accounts, job.name, ACCOUNTS_PER_RUN), freshness_schedule],
     )

@@ -1,10 +1,13 @@
 """The file listing as a pandas DataFrame per account, kept under CONNECTORS_HOME by an IO manager.
 
 Each partition is its own file, so batched (multi-partition) runs and `load_asset_value` for one
-account both work. File names stay on local disk with the vault; materialization metadata carries
-only counts and the column schema.
+account both work. A snapshot replaces an account's frame; an incremental sync merges its changes
+into it, so the frame always lists every file as it is now. File names stay on local disk with the
+vault; materialization metadata carries only counts and the column schema.
 """
 
+import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -23,7 +26,11 @@ COLUMNS = TableSchema(
         TableColumn("size", "int", description="Bytes; empty for provider-native documents"),
         TableColumn("modified_time", "datetime"),
         TableColumn("version", "string"),
-        TableColumn("decision", "string", description="new, changed, moved, unchanged or skipped:<reason>"),
+        TableColumn(
+            "decision",
+            "string",
+            description="The last decision about the file: new, changed, moved, unchanged or skipped:<reason>",
+        ),
     ]
 )
 
@@ -39,6 +46,26 @@ def listing_frame(decisions: list[tuple[RemoteItem, str]]) -> pd.DataFrame:
     return frame.astype({"size": "Int64"})
 
 
+@dataclass
+class ListingUpdate:
+    """One account's listing: complete (replaces the frame) or the changed rows plus the ids that left."""
+
+    frame: pd.DataFrame
+    complete: bool
+    removed_ids: tuple[str, ...] = ()
+
+    def apply_to(self, previous: pd.DataFrame | None) -> pd.DataFrame:
+        if self.complete or previous is None:
+            return self.frame
+        gone = set(self.removed_ids) | set(self.frame["external_id"])
+        kept = previous[~previous["external_id"].isin(gone)]
+        if kept.empty:
+            return self.frame.reset_index(drop=True)
+        if self.frame.empty:
+            return kept.reset_index(drop=True)
+        return pd.concat([kept, self.frame], ignore_index=True)
+
+
 class ListingFrames(ConfigurableIOManager):
     """Listings under $CONNECTORS_HOME/listings/<asset key>/<account>.pkl, one file per partition.
 
@@ -49,13 +76,19 @@ class ListingFrames(ConfigurableIOManager):
     def _path(self, asset_key: AssetKey, partition_key: str) -> Path:
         return Settings.from_env().home.joinpath("listings", *asset_key.path, f"{partition_key}.pkl")
 
-    def handle_output(self, context: OutputContext, obj: dict[str, pd.DataFrame]) -> None:
-        """`obj` maps partition keys to frames; a partition left out (its account failed) keeps its file."""
-        for key, frame in obj.items():
+    def handle_output(self, context: OutputContext, obj: dict[str, ListingUpdate]) -> None:
+        """`obj` maps partition keys to updates; a partition left out (its account failed) keeps its file."""
+        for key, update in obj.items():
             path = self._path(context.asset_key, key)
             path.parent.mkdir(parents=True, exist_ok=True)
-            # Pickle round-trips every pandas dtype; pyarrow (parquet) is not a dependency.
-            frame.to_pickle(path)
+            if not update.complete and update.frame.empty and not update.removed_ids and path.exists():
+                continue  # nothing changed: the frame on disk is still the listing
+            previous = None if update.complete or not path.exists() else pd.read_pickle(path)
+            # Pickle round-trips every pandas dtype; pyarrow (parquet) is not a dependency. Written
+            # beside the old file and renamed over it, so a crash never leaves half a frame.
+            with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".partial", delete=False) as partial:
+                update.apply_to(previous).to_pickle(partial.name)
+            Path(partial.name).replace(path)
 
     def load_input(self, context: InputContext) -> pd.DataFrame:
         return pd.read_pickle(self._path(context.asset_key, context.asset_partition_key))

@@ -27,6 +27,11 @@ def test_each_provider_has_three_partitioned_assets_a_job_and_an_accounts_sensor
     job = defs.resolve_job_def("google_drive_sync")
     assert job.partitions_def == dg.DynamicPartitionsDefinition(name="google_drive_accounts")
     assert defs.resolve_sensor_def("google_drive_accounts_sensor").default_status == dg.DefaultSensorStatus.RUNNING
+    assert defs.resolve_sensor_def("google_drive_changes_sensor").default_status == dg.DefaultSensorStatus.RUNNING
+    assert defs.resolve_schedule_def("google_drive_reconciliation").default_status == dg.DefaultScheduleStatus.RUNNING
+    # A run retry lists and fetches again instead of resuming at the failed step (which would commit
+    # the cursor of an account whose listing or export had failed).
+    assert job.tags["dagster/retry_strategy"] == "ALL_STEPS"
 
 
 def test_dagster_cli_validates_the_workspace():

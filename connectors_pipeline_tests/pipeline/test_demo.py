@@ -43,6 +43,7 @@ def test_demo_ingests_allowed_files_and_a_second_run_ingests_nothing(tmp_path):
     first = run_demo(tmp_path / "home")
 
     assert first["run_succeeded"] and first["failed_checks"] == []
+    assert first["sync_mode"] == "initial"
     assert first["documents_ingested"] == outcomes.count(INGESTED)
     assert first["skipped"] == expected_skips
     assert (tmp_path / "home" / "keys" / "demo.key").stat().st_mode & 0o777 == 0o600
@@ -51,4 +52,5 @@ def test_demo_ingests_allowed_files_and_a_second_run_ingests_nothing(tmp_path):
     second = run_demo(tmp_path / "home")
 
     assert second["run_succeeded"] and second["documents_ingested"] == 0
+    assert second["sync_mode"] == "incremental"  # the restarted sandbox's change feed, read from the cursor
     assert second["documents_in_vault"] == first["documents_in_vault"]

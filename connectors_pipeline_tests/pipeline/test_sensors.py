@@ -82,3 +82,31 @@ def test_partition_keys_are_opaque_and_safe(drive_world):
     key = drive_world.key
     assert "@" not in key and "," not in key and "|" not in key and "..." not in key and " " not in key
     assert drive_world.account.email not in key
+
+
+def test_accounts_connected_together_get_their_initial_sync_in_one_run(drive_world):
+    from connectors_pipeline.defs.batching import RANGE_END, RANGE_START
+
+    others = ["bea@example.com", "cyd@example.com"]
+    for email in others:
+        drive_world.state.add_user(email)
+        drive_world.state.drive(email).create_file("hello.txt", None, "text/plain", f"hello {email}".encode())
+        connect_account(
+            drive_world.store,
+            OrgPolicy(),
+            "google_drive",
+            sandbox_client_config(drive_world.server.url),
+            mode="sandbox",
+            login_hint=email,
+        )
+    keys = sorted(a.partition_key for a in drive_world.store.list_accounts(provider="google_drive"))
+    with dg.instance_for_test() as instance:
+        result = evaluate(instance)
+        [request] = result.run_requests
+        assert (request.tags[RANGE_START], request.tags[RANGE_END]) == (keys[0], keys[-1])
+
+        apply_accounts_sensor(instance, defs, "google_drive")
+        run = defs.resolve_job_def("google_drive_sync").execute_in_process(instance=instance, tags=request.tags)
+
+    assert run.success
+    assert all(drive_world.store.get_account(key).last_sync_at is not None for key in keys)
