@@ -48,7 +48,8 @@ DEFAULT_REASON_BY_STATUS: dict[int, str] = {
     504: "backendError",
 }
 
-# Only current 401 responses are known to carry the gRPC status; other bodies stay in the classic shape.
+# Current 401 responses carry the gRPC status, and so do current quota errors (which pass theirs);
+# other bodies stay in the classic shape.
 _GRPC_STATUS: dict[int, str] = {401: "UNAUTHENTICATED"}
 
 JSON_TYPE = "application/json; charset=UTF-8"
@@ -66,6 +67,7 @@ def google_error(
     location: str | None = None,
     location_type: str = "parameter",
     headers: dict[str, str] | None = None,
+    grpc_status: str | None = None,
 ) -> Response:
     """`{"error": {"errors": [{domain, reason, message, ...}], "code", "message"}}` as Google APIs send it."""
     reason = reason or DEFAULT_REASON_BY_STATUS.get(status, "backendError")
@@ -76,8 +78,9 @@ def google_error(
         detail["location"] = location
         detail["locationType"] = location_type
     body: dict[str, Any] = {"errors": [detail], "code": status, "message": message}
-    if status in _GRPC_STATUS:
-        body["status"] = _GRPC_STATUS[status]
+    grpc_status = grpc_status or _GRPC_STATUS.get(status)
+    if grpc_status:
+        body["status"] = grpc_status
     return json_response({"error": body}, status, headers)
 
 

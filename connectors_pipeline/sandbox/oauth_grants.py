@@ -215,3 +215,12 @@ class OAuthGrantsMixin:
             for tok in self._access.values():
                 if email is None or tok.email == email:
                     tok.expires_at = 0.0
+
+    def expire_access_token(self, access_token: str) -> bool:
+        """Make one access token stale server-side (its grant lives on); False if the token is unknown."""
+        with self.lock:
+            tok = self._access.get(access_token)
+            if tok is None:
+                return False
+            tok.expires_at = 0.0
+            return True

@@ -12,8 +12,9 @@ class RequestRecord:
     method: str
     path: str
     query: dict[str, str]
-    status: int = 0
+    status: int = 0  # 0 while unanswered, and for a request whose client hung up first
     user: str | None = None
+    fault: str | None = None  # the FaultKind that answered it, if one did
 
 
 class RequestLogMixin:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from connectors_pipeline.sandbox.drive_state import DriveAccount, identity_of
-from connectors_pipeline.sandbox.faults import Fault, FaultsMixin
+from connectors_pipeline.sandbox.faults import FaultRule, FaultsMixin
 from connectors_pipeline.sandbox.oauth_grants import (
     SANDBOX_CLIENT_ID,
     SANDBOX_CLIENT_SECRET,
@@ -70,7 +70,8 @@ class SandboxState(OAuthGrantsMixin, RequestLogMixin, FaultsMixin):
         self._refresh: dict[str, int] = {}
         self._access: dict[str, AccessToken] = {}
         self.requests: list[RequestRecord] = []
-        self._faults: list[Fault] = []
+        self._faults: list[FaultRule] = []
+        self._fault_counts: dict[str, int] = {}
 
     # ------------------------------------------------------------------ ids/time
     def new_file_id(self) -> str:
