@@ -7,6 +7,7 @@ import pathlib
 from bs4 import BeautifulSoup
 from markdownify import MarkdownConverter
 
+from connectors_pipeline.domain.errors import ExtractionError
 from connectors_pipeline.extract.model import ExtractionLimits, TextBudget
 from connectors_pipeline.extract.normalize import normalize_text
 
@@ -51,5 +52,8 @@ def extract_html(path: pathlib.Path, limits: ExtractionLimits, charset: str | No
         table_infer_header=True,
         strip_document="strip",
     )
-    markdown = TextBudget(limits).add(converter.convert_soup(soup))
+    try:
+        markdown = TextBudget(limits).add(converter.convert_soup(soup))
+    except RecursionError as exc:  # markdownify recurses once per element level
+        raise ExtractionError("HTML nested too deeply to convert") from exc
     return normalize_text(markdown), title

@@ -10,17 +10,37 @@ from connectors_pipeline.extract.normalize import normalize_text
 from connectors_pipeline.extract.text import read_text
 
 _FRONT_MATTER = re.compile(r"\A---\n(.*?)\n(?:---|\.\.\.)\n", re.DOTALL)
-_FRONT_MATTER_TITLE = re.compile(r"^title:\s*(.+?)\s*$", re.MULTILINE)
-_ATX_HEADING = re.compile(r"^ {0,3}#{1,6}[ \t]+(.+?)(?:[ \t]+#+)?[ \t]*$")
+# Lines are parsed with str methods where a regex would have to match trailing blanks: patterns such as
+# `(.+?)[ \t]*$` backtrack quadratically on long runs of blanks (a 16 KB heading line took seconds).
+_ATX_OPENING = re.compile(r" {0,3}#{1,6}[ \t]+")
 _SETEXT_UNDERLINE = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+
+
+def _front_matter_title(front: str) -> str | None:
+    for line in front.split("\n"):
+        if line.startswith("title:"):
+            return line[len("title:") :].strip().strip("\"'") or None
+    return None
+
+
+def _atx_heading(line: str) -> str | None:
+    """The text of an ATX heading line ('' when it has none), None when the line is no heading."""
+    opening = _ATX_OPENING.match(line)
+    if opening is None:
+        return None
+    text = line[opening.end() :].rstrip(" \t")
+    unclosed = text.rstrip("#")
+    if unclosed != text and (not unclosed or unclosed[-1] in " \t"):  # a closing run of #s follows a blank
+        text = unclosed
+    return text.strip()
 
 
 def markdown_title(text: str) -> str | None:
     """Front matter `title:`, else the first ATX or setext heading outside code fences."""
     if front := _FRONT_MATTER.match(text):
-        if found := _FRONT_MATTER_TITLE.search(front.group(1)):
-            return found.group(1).strip("\"'") or None
+        if title := _front_matter_title(front.group(1)):
+            return title
         text = text[front.end() :]
     fence: str | None = None
     previous = ""
@@ -35,8 +55,8 @@ def markdown_title(text: str) -> str | None:
             continue
         if fence is not None:
             continue
-        if heading := _ATX_HEADING.match(line):
-            return heading.group(1).strip() or None
+        if (heading := _atx_heading(line)) is not None:
+            return heading or None
         if previous.strip() and _SETEXT_UNDERLINE.match(line):
             return previous.strip()
         previous = line

@@ -21,6 +21,10 @@ class ExtractionLimits:
     max_unzipped_bytes: int = 512 * 1024 * 1024
     max_zip_ratio: int = 100
     max_zip_members: int = 10_000
+    # Enforced around extract() by the worker process that runs it (extract/worker.py), not inside it:
+    # a parser stuck in C code can only be stopped by killing its process.
+    max_seconds: float = 60.0
+    max_memory_bytes: int = 1024 * 1024 * 1024  # address space on top of the idle worker's (Linux)
 
 
 DEFAULT_LIMITS = ExtractionLimits()

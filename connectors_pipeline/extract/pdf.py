@@ -57,6 +57,8 @@ def extract_pdf(path: pathlib.Path, limits: ExtractionLimits) -> tuple[str, str 
         for number, page in enumerate(reader.pages, start=1):
             try:
                 texts.append(budget.add(page.extract_text() or ""))
+            except ExtractionError:
+                raise  # the text budget, which is no fault of the page
             except LimitReachedError as exc:
                 raise ExtractionError(f"PDF exceeds safety limits on page {number}: {exc}") from exc
             except Exception as exc:  # one unreadable page fails the document: nothing is silently dropped

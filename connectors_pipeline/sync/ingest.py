@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from connectors_pipeline.domain.errors import ExtractionError
 from connectors_pipeline.domain.items import SkipReason
 from connectors_pipeline.extract import Extracted
+from connectors_pipeline.extract.names import display_name, display_path
 from connectors_pipeline.store import ItemNotFound, ItemRecord, VaultInput
 from connectors_pipeline.sync.extraction_pool import extract_all
 from connectors_pipeline.sync.services import SyncServices
@@ -28,12 +29,16 @@ class IngestOutcome:
 
 
 def vault_input(record: ItemRecord, extracted: Extracted) -> VaultInput:
+    name = display_name(record.name)
+    paths = [display_path(path) for path in record.paths]
+    # The item row keeps the upstream name as it is; the document records it when it had to be made safe.
+    original = {"original_name": record.name} if name != record.name else {}
     return VaultInput(
         external_id=record.external_id,
         # The upstream name is what a person recognises; an embedded title only helps when there is none.
-        title=record.name or extracted.title or record.external_id,
-        path=record.paths[0] if record.paths else record.name,
-        paths=list(record.paths),
+        title=name or extracted.title or record.external_id,
+        path=paths[0] if paths else name,
+        paths=paths,
         mime_type=record.mime_type,
         content_mime=record.content_mime or record.mime_type,
         size_bytes=record.content_size if record.content_size is not None else record.size,
@@ -42,7 +47,7 @@ def vault_input(record: ItemRecord, extracted: Extracted) -> VaultInput:
         blob_sha256=record.blob_sha256,
         provider_version=record.fetched_version,
         modified_time=record.modified_time,
-        provenance={**(record.provenance or {}), "extractor": extracted.extractor},
+        provenance={**(record.provenance or {}), "extractor": extracted.extractor, **original},
     )
 
 
