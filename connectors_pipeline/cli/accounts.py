@@ -8,7 +8,7 @@ import os
 import click
 
 from connectors_pipeline.cli.display import shown
-from connectors_pipeline.cli.runtime import fail, open_store
+from connectors_pipeline.cli.runtime import current_principal, fail, open_store
 from connectors_pipeline.connect import connect_account, remove_account
 from connectors_pipeline.domain.errors import ConnectorError
 from connectors_pipeline.domain.policy import OrgPolicy
@@ -37,6 +37,7 @@ def connect(provider: str, use_sandbox: bool, sandbox_url: str, headless: bool, 
     """Run the OAuth authorization-code flow (PKCE, loopback redirect) and store the tokens encrypted."""
     spec = provider_info(provider)
     settings = Settings.from_env()
+    principal = current_principal()
     try:
         if use_sandbox:
             from connectors_pipeline.sandbox import sandbox_client_config
@@ -46,7 +47,13 @@ def connect(provider: str, use_sandbox: bool, sandbox_url: str, headless: bool, 
             client, mode = spec.client_from_env(os.environ), ("headless" if headless else "browser")
         with open_store(settings) as store:
             account = connect_account(
-                store, OrgPolicy.from_env(os.environ), provider, client, mode=mode, login_hint=login_hint
+                store,
+                OrgPolicy.from_env(os.environ),
+                provider,
+                client,
+                mode=mode,
+                login_hint=login_hint,
+                principal=principal,
             )
     except ConnectorError as exc:
         raise fail(exc) from exc
@@ -57,9 +64,10 @@ def connect(provider: str, use_sandbox: bool, sandbox_url: str, headless: bool, 
 @accounts.command("list")
 @click.option("--json", "as_json", is_flag=True)
 def list_accounts(as_json: bool) -> None:
-    """Connected accounts, with status and last sync."""
+    """Your accounts (an admin: every account of the tenant), with status and last sync."""
+    scope = current_principal().scope
     with open_store(Settings.from_env()) as store:
-        rows = store.list_accounts(statuses=None)
+        rows = store.list_accounts(statuses=None, scope=scope)
     if as_json:
         click.echo(
             json.dumps(
@@ -89,9 +97,10 @@ def list_accounts(as_json: bool) -> None:
 @click.argument("partition_key")
 def remove(partition_key: str) -> None:
     """Revoke the grant upstream, delete the stored tokens and disable the account's sources."""
+    scope = current_principal().scope
     with open_store(Settings.from_env()) as store:
         try:
-            revoked = remove_account(store, partition_key)
+            revoked = remove_account(store, partition_key, scope=scope)
         except ConnectorError as exc:
             raise fail(exc) from exc
     click.echo(f"Removed {partition_key}" + ("" if revoked else " (the provider could not be reached to revoke)."))
@@ -108,8 +117,10 @@ def sources() -> None:
 @click.option("--name", default=None, help="A label for the folder.")
 @click.option("--recursive/--no-recursive", default=True, show_default=True)
 def add_source(partition_key: str, folder_id: str, name: str | None, recursive: bool) -> None:
+    scope = current_principal().scope
     with open_store(Settings.from_env()) as store:
         try:
+            store.get_account(partition_key, scope=scope)  # only an account the person may see
             source = store.add_source(
                 partition_key,
                 kind="folder",
@@ -125,8 +136,12 @@ def add_source(partition_key: str, folder_id: str, name: str | None, recursive: 
 @sources.command("list")
 @click.argument("partition_key", required=False)
 def list_sources(partition_key: str | None) -> None:
+    scope = current_principal().scope
     with open_store(Settings.from_env()) as store:
-        rows = store.list_sources(partition_key, enabled_only=False)
+        try:
+            rows = store.list_sources(partition_key, enabled_only=False, scope=scope)
+        except ConnectorError as exc:
+            raise fail(exc) from exc
     if not rows:
         click.echo("No sources registered: accounts sync their whole drive.")
     for s in rows:

@@ -10,12 +10,18 @@ import click
 
 from connectors_pipeline.cli.activity_text import count_phrase, describe, provider_name, short_run, text
 from connectors_pipeline.cli.display import shown
-from connectors_pipeline.cli.runtime import fail, open_store
+from connectors_pipeline.cli.runtime import current_principal, fail, open_store
+from connectors_pipeline.domain.principal import AccountScope
 from connectors_pipeline.settings import Settings
 from connectors_pipeline.store import AccountNotFound, ActivityRecord, JobRecord, Store
 
 TIME_FORMAT = "%Y-%m-%d %H:%M"  # UTC, as the store records it
-JOB_COUNTS = (("files_imported", "imported"), ("files_skipped", "skipped"), ("files_removed", "removed"))
+JOB_COUNTS = (
+    ("files_imported", "imported"),
+    ("files_skipped", "skipped"),
+    ("files_removed", "removed"),
+    ("files_deferred", "deferred"),
+)
 MAX_ERROR = 60
 
 account_option = click.option("--account", "partition_key", default=None, help="Only this account (partition key).")
@@ -26,12 +32,12 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment else None
 
 
-def item_titles(store: Store, records: list[ActivityRecord]) -> dict[int, str]:
-    """Record id -> the name of the item its event is about, where one is known: the vault document's
-    title, else the item's last seen name. Two batched queries for the whole page."""
+def item_titles(store: Store, records: list[ActivityRecord], scope: AccountScope) -> dict[int, str]:
+    """Record id -> the name of the item its event is about, where one is known (in the scope): the
+    vault document's title, else the item's last seen name. Two batched queries for the whole page."""
     items = [r for r in records if r.event.startswith("item_")]
-    titles = store.document_titles(doc for r in items if (doc := _document_id(r)) is not None)
-    names = store.item_names(ref for r in items if (ref := _item_ref(r)) is not None)
+    titles = store.document_titles((doc for r in items if (doc := _document_id(r)) is not None), scope=scope)
+    names = store.item_names((ref for r in items if (ref := _item_ref(r)) is not None), scope=scope)
     found: dict[int, str] = {}
     for r in items:
         doc, ref = _document_id(r), _item_ref(r)
@@ -58,15 +64,16 @@ def _item_ref(record: ActivityRecord) -> tuple[str, str] | None:
 @click.option("--limit", default=50, show_default=True, type=click.IntRange(min=1))
 @json_option
 def activity(partition_key: str | None, limit: int, as_json: bool) -> None:
-    """Recent events: connections, syncs, items.
+    """Recent events of your accounts: connections, syncs, items.
 
     Newest first, one line each; times are UTC."""
+    scope = current_principal().scope
     with open_store(Settings.from_env()) as store:
         try:
-            records = store.list_activity(limit=limit, partition_key=partition_key)
+            records = store.list_activity(limit=limit, partition_key=partition_key, scope=scope)
         except AccountNotFound as exc:
             raise fail(exc) from exc
-        titles = item_titles(store, records)
+        titles = item_titles(store, records, scope)
     if as_json:
         click.echo(json.dumps([activity_json(r, titles.get(r.id)) for r in records], indent=2))
         return
@@ -98,12 +105,13 @@ def activity_json(record: ActivityRecord, title: str | None) -> dict[str, Any]:
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(min=1))
 @json_option
 def jobs(partition_key: str | None, limit: int, as_json: bool) -> None:
-    """Sync job runs: status, counts, errors.
+    """Sync job runs of your accounts: status, counts, errors.
 
     Newest first; times are UTC."""
+    scope = current_principal().scope
     with open_store(Settings.from_env()) as store:
         try:
-            rows = store.list_jobs(limit=limit, partition_key=partition_key)
+            rows = store.list_jobs(limit=limit, partition_key=partition_key, scope=scope)
         except AccountNotFound as exc:
             raise fail(exc) from exc
     if as_json:

@@ -12,7 +12,7 @@ import click
 import dagster as dg
 
 from connectors_pipeline.cli.dagster_runs import apply_accounts_sensor, run_sync
-from connectors_pipeline.cli.runtime import fail, open_store, prepare_dagster_home
+from connectors_pipeline.cli.runtime import current_principal, fail, open_store, prepare_dagster_home
 from connectors_pipeline.connect import connect_account
 from connectors_pipeline.domain.errors import ConnectorError
 from connectors_pipeline.domain.policy import OrgPolicy
@@ -65,6 +65,7 @@ def demo(as_json: bool, files: int, seed: int, sandbox_port: int) -> None:
                 mode="sandbox",
                 login_hint=DEMO_USER,
                 demo=True,
+                principal=current_principal(),  # so `vault search` after the demo finds its documents
             )
         except ConnectorError as exc:
             raise fail(exc) from exc

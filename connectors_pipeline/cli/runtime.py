@@ -1,4 +1,4 @@
-"""Opening the store and the Dagster instance the way every command needs them."""
+"""Opening the store and the Dagster instance the way every command needs them, and who runs the command."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from connectors_pipeline.domain.errors import ConnectorError
+from connectors_pipeline.domain.principal import Principal
 from connectors_pipeline.settings import Settings
 from connectors_pipeline.store import Store
 from connectors_pipeline.store.cipher import resolve_keyring
@@ -28,6 +29,15 @@ def project_file(name: str) -> Path:
 def open_store(settings: Settings, *, allow_demo_key: bool = False) -> Store:
     settings.home.mkdir(parents=True, exist_ok=True)
     return Store.open(settings.database_url, resolve_keyring(settings, allow_demo_key=allow_demo_key))
+
+
+def current_principal() -> Principal:
+    """Whom the command acts for (CONNECTORS_TENANT, CONNECTORS_USER, CONNECTORS_ROLE): every read
+    of accounts, the vault, jobs and activity is limited to what they may see."""
+    try:
+        return Principal.from_env(os.environ)
+    except ConnectorError as exc:
+        raise fail(exc) from exc
 
 
 def prepare_dagster_home(settings: Settings) -> Path:

@@ -7,7 +7,7 @@ import json
 import click
 
 from connectors_pipeline.cli.display import shown
-from connectors_pipeline.cli.runtime import open_store
+from connectors_pipeline.cli.runtime import current_principal, open_store
 from connectors_pipeline.settings import Settings
 
 
@@ -22,9 +22,10 @@ def vault() -> None:
 @click.option("--account", "partition_key", default=None, help="Only this account's documents.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def search(text: str, limit: int, partition_key: str | None, as_json: bool) -> None:
-    """Live documents matching TEXT (words, all of which must match), best first."""
+    """Live documents of your accounts matching TEXT (words, all of which must match), best first."""
+    scope = current_principal().scope
     with open_store(Settings.from_env()) as store:
-        hits = store.search(text, limit=limit, partition_key=partition_key)
+        hits = store.search(text, limit=limit, partition_key=partition_key, scope=scope)
     if as_json:
         click.echo(
             json.dumps(
@@ -57,13 +58,14 @@ def search(text: str, limit: int, partition_key: str | None, as_json: bool) -> N
 @click.option("--versions", is_flag=True, help="List every ingested version.")
 @click.option("--text/--no-text", "show_text", default=False, help="Print the normalized text.")
 def show(document_id: int, versions: bool, show_text: bool) -> None:
-    """One vault document: metadata, provenance and, optionally, versions and text."""
+    """One vault document of your accounts: metadata, provenance and, optionally, versions and text."""
+    scope = current_principal().scope
     with open_store(Settings.from_env()) as store:
         try:
-            doc = store.get_document(document_id)
+            doc = store.get_document(document_id, scope=scope)
         except KeyError as exc:
             raise click.ClickException(f"no vault document {document_id}") from exc
-        history = store.list_versions(document_id) if versions else []
+        history = store.list_versions(document_id, scope=scope) if versions else []
     status = f"deleted ({doc.deleted_reason})" if doc.deleted_at else "live"
     click.echo(
         f"[{doc.id}] {shown(doc.title)}\n  path: {shown(doc.path)}\n  status: {status}\n  mime: {shown(doc.mime_type)}"

@@ -8,6 +8,7 @@ import dagster as dg
 from pydantic import PrivateAttr
 
 from connectors_pipeline.domain.policy import OrgPolicy
+from connectors_pipeline.domain.quotas import SyncQuotas
 from connectors_pipeline.settings import Settings
 from connectors_pipeline.store import Store
 from connectors_pipeline.store.blobs import BlobStore
@@ -40,6 +41,7 @@ class ConnectorsResource(dg.ConfigurableResource):
             store=store,
             blobs=BlobStore(settings.blob_root),
             policy=OrgPolicy.from_env(os.environ),
+            quotas=SyncQuotas.from_env(os.environ),
             fetch_workers=self.fetch_workers or int(os.environ.get("CONNECTORS_FETCH_WORKERS", "8")),
         )
 

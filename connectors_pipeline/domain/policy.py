@@ -16,8 +16,13 @@ from connectors_pipeline.domain.file_types import (
     is_provider_native,
 )
 from connectors_pipeline.domain.items import RemoteItem, SkipReason
+from connectors_pipeline.domain.principal import Principal, Role
 
 DEFAULT_MAX_FILE_SIZE_MB = 25
+LINKING_ROLE_ENV = "ORG_CONNECTORS_ACCOUNT_LINKING_ROLE"
+# Rules about who may connect, not about which items may enter the vault: changing them must not
+# make every account's next sync a full snapshot (see fingerprint).
+CONNECT_ONLY_RULES = frozenset({"account_linking_role"})
 
 
 def _csv(raw: str | None) -> frozenset[str] | None:
@@ -36,6 +41,7 @@ class OrgPolicy(BaseModel):
     max_file_size_bytes: int = Field(default=DEFAULT_MAX_FILE_SIZE_MB * 1024 * 1024, gt=0)
     allowed_export_formats: frozenset[str] | None = None  # MIME types
     allowed_email_domains: frozenset[str] | None = None
+    account_linking_role: Role | None = None  # None: anyone may connect an account
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> OrgPolicy:
@@ -56,6 +62,7 @@ class OrgPolicy(BaseModel):
             max_bytes = int(float(max_mb) * 1024 * 1024)
         except ValueError as exc:
             raise ConfigurationError(f"ORG_CONNECTORS_MAX_FILE_SIZE_MB must be a number, got {max_mb!r}") from exc
+        linking_role = env.get(LINKING_ROLE_ENV, "").strip()
         return cls(
             enabled_providers=_csv(env.get("ORG_CONNECTORS_ENABLED_PROVIDERS")),
             allowed_file_types=file_types if file_types is not None else SUPPORTED_FILE_TYPES,
@@ -64,11 +71,16 @@ class OrgPolicy(BaseModel):
                 frozenset(EXPORT_FORMATS.get(f, f) for f in formats) if formats is not None else None
             ),
             allowed_email_domains=_csv(env.get("ORG_CONNECTORS_ALLOWED_EMAIL_DOMAINS")),
+            account_linking_role=Role.parse(linking_role, LINKING_ROLE_ENV) if linking_role else None,
         )
 
     def fingerprint(self) -> str:
         """Equal for equal policies: a sync under other rules must judge every item again."""
-        rules = {key: sorted(value) if isinstance(value, frozenset) else value for key, value in self}
+        rules = {
+            key: sorted(value) if isinstance(value, frozenset) else value
+            for key, value in self
+            if key not in CONNECT_ONLY_RULES
+        }
         return hashlib.sha256(json.dumps(rules, sort_keys=True).encode()).hexdigest()[:16]
 
     def provider_enabled(self, provider: str) -> bool:
@@ -77,6 +89,16 @@ class OrgPolicy(BaseModel):
     def check_provider(self, provider: str) -> None:
         if not self.provider_enabled(provider):
             raise PolicyError(f"provider {provider!r} is not enabled by ORG_CONNECTORS_ENABLED_PROVIDERS")
+
+    def check_linking(self, principal: Principal) -> None:
+        """Raise PolicyError if this person's role may not connect accounts (roles are ordered: an
+        admin may whatever a member may)."""
+        required = self.account_linking_role
+        if required is not None and not principal.role.includes(required):
+            raise PolicyError(
+                f"connecting accounts needs the {required.value} role ({LINKING_ROLE_ENV}); "
+                f"you have the {principal.role.value} role"
+            )
 
     def check_connect(self, provider: str, email: str | None) -> None:
         """Raise PolicyError if this account may not be connected."""

@@ -11,10 +11,12 @@ import sqlalchemy as sa
 from connectors_pipeline.domain.accounts import partition_key_for
 from connectors_pipeline.domain.credentials import OAuthClientConfig, OAuthTokens
 from connectors_pipeline.domain.errors import ConfigurationError
+from connectors_pipeline.domain.principal import AccountScope
 from connectors_pipeline.store import schema as t
 from connectors_pipeline.store.base import AccountRef, StoreBase
 from connectors_pipeline.store.cipher import NO_KEY_MESSAGE, CredentialDecryptError, KeyRing
 from connectors_pipeline.store.records import AccountNotFound, AccountRecord, SourceRecord
+from connectors_pipeline.store.visibility import account_id_in_scope, within
 
 a = t.connector_accounts
 s = t.connector_sources
@@ -131,24 +133,47 @@ class AccountsMixin(StoreBase):
             row = conn.execute(sa.select(a).where(a.c.id == account.id)).one()
         return _account_record(row)
 
-    def get_account(self, partition_key: str) -> AccountRecord:
+    def get_account(self, partition_key: str, *, scope: AccountScope | None = None) -> AccountRecord:
+        """AccountNotFound when there is no such account, or it is outside `scope`."""
+        query = within(sa.select(a).where(a.c.partition_key == partition_key), a.c.id, scope)
         with self._read() as conn:
-            row = conn.execute(sa.select(a).where(a.c.partition_key == partition_key)).one_or_none()
+            row = conn.execute(query).one_or_none()
         if row is None:
             raise AccountNotFound(partition_key)
         return _account_record(row)
 
     def list_accounts(
-        self, provider: str | None = None, statuses: Iterable[str] | None = ("connected",)
+        self,
+        provider: str | None = None,
+        statuses: Iterable[str] | None = ("connected",),
+        *,
+        scope: AccountScope | None = None,
     ) -> list[AccountRecord]:
         """Accounts ordered by creation; `statuses=None` means every status."""
-        query = sa.select(a).order_by(a.c.id)
+        query = within(sa.select(a).order_by(a.c.id), a.c.id, scope)
         if provider is not None:
             query = query.where(a.c.provider == provider)
         if statuses is not None:
             query = query.where(a.c.status.in_(list(statuses)))
         with self._read() as conn:
             return [_account_record(row) for row in conn.execute(query)]
+
+    def log_linking_activity(
+        self, event: str, *, tenant_id: str, user_id: str, context: dict[str, Any] | None = None
+    ) -> None:
+        """An event of a connect attempt, before there is an account to name: recorded as the linking
+        person's, so their own activity shows it. Never put secrets in the context."""
+        with self._write() as conn:
+            conn.execute(
+                sa.insert(t.activity_log).values(
+                    tenant_id=tenant_id,
+                    user_id=user_id,
+                    account_id=None,
+                    event=event,
+                    context=dict(context or {}),
+                    created_at=t.utcnow(),
+                )
+            )
 
     def _credentials(self, conn: sa.Connection, partition_key: str) -> tuple[AccountRef, str]:
         account = self._account(conn, partition_key)
@@ -287,11 +312,13 @@ class AccountsMixin(StoreBase):
     def _sources_query(self) -> sa.Select[Any]:
         return sa.select(s, a.c.partition_key).join(a, a.c.id == s.c.account_id).order_by(s.c.id)
 
-    def list_sources(self, partition_key: str | None = None, enabled_only: bool = True) -> list[SourceRecord]:
-        query = self._sources_query()
+    def list_sources(
+        self, partition_key: str | None = None, enabled_only: bool = True, *, scope: AccountScope | None = None
+    ) -> list[SourceRecord]:
+        query = within(self._sources_query(), s.c.account_id, scope)
         if enabled_only:
             query = query.where(s.c.enabled.is_(True))
         with self._read() as conn:
             if partition_key is not None:
-                query = query.where(s.c.account_id == self._account(conn, partition_key).id)
+                query = query.where(s.c.account_id == account_id_in_scope(conn, partition_key, scope))
             return [_source_record(row) for row in conn.execute(query)]

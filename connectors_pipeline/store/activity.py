@@ -7,9 +7,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from connectors_pipeline.domain.principal import AccountScope
 from connectors_pipeline.store import schema as t
 from connectors_pipeline.store.base import StoreBase
 from connectors_pipeline.store.records import ActivityRecord, JobRecord
+from connectors_pipeline.store.visibility import account_id_in_scope, owned_by, within
 
 a = t.connector_accounts
 c = t.connector_cursors
@@ -161,17 +163,22 @@ class ActivityMixin(StoreBase):
             if result.rowcount == 0:
                 raise KeyError(f"no connector job {job_id}")
 
-    def list_jobs(self, limit: int = 50, partition_key: str | None = None) -> list[JobRecord]:
-        """Newest first; only this account's jobs when a partition key is given."""
-        query = (
+    def list_jobs(
+        self, limit: int = 50, partition_key: str | None = None, *, scope: AccountScope | None = None
+    ) -> list[JobRecord]:
+        """Newest first; only this account's jobs when a partition key is given, only the scope's
+        accounts' when a scope is (jobs of no account are nobody's: unscoped reads only)."""
+        query = within(
             sa.select(j, a.c.partition_key, a.c.provider)
             .outerjoin(a, a.c.id == j.c.account_id)
             .order_by(j.c.id.desc())
-            .limit(limit)
+            .limit(limit),
+            j.c.account_id,
+            scope,
         )
         with self._read() as conn:
             if partition_key is not None:
-                query = query.where(j.c.account_id == self._account(conn, partition_key).id)
+                query = query.where(j.c.account_id == account_id_in_scope(conn, partition_key, scope))
             return [_job_record(row) for row in conn.execute(query)]
 
     # -- activity -------------------------------------------------------------------------------
@@ -185,17 +192,22 @@ class ActivityMixin(StoreBase):
             account = self._account(conn, partition_key) if partition_key else None
             self._log(conn, event, account, context)
 
-    def list_activity(self, limit: int = 50, partition_key: str | None = None) -> list[ActivityRecord]:
-        """Newest first."""
+    def list_activity(
+        self, limit: int = 50, partition_key: str | None = None, *, scope: AccountScope | None = None
+    ) -> list[ActivityRecord]:
+        """Newest first. An event records whose it is (tenant and user, from its account or from the
+        person connecting one), and a scope keeps the events recorded as its own."""
         query = (
             sa.select(log, a.c.partition_key, a.c.provider)
             .outerjoin(a, a.c.id == log.c.account_id)
             .order_by(log.c.id.desc())
             .limit(limit)
         )
+        if scope is not None:
+            query = query.where(owned_by(scope, log.c.tenant_id, log.c.user_id))
         with self._read() as conn:
             if partition_key is not None:
-                query = query.where(log.c.account_id == self._account(conn, partition_key).id)
+                query = query.where(log.c.account_id == account_id_in_scope(conn, partition_key, scope))
             return [
                 ActivityRecord(
                     id=row.id,
@@ -210,25 +222,31 @@ class ActivityMixin(StoreBase):
                 for row in conn.execute(query)
             ]
 
-    def document_titles(self, document_ids: Iterable[int]) -> dict[int, str]:
-        """Vault document id -> title, deleted documents included; ids with no document are left out."""
+    def document_titles(self, document_ids: Iterable[int], *, scope: AccountScope | None = None) -> dict[int, str]:
+        """Vault document id -> title, deleted documents included; ids with no document (in the scope)
+        are left out."""
         wanted = set(document_ids)
         if not wanted:
             return {}
+        query = within(sa.select(d.c.id, d.c.title).where(d.c.id.in_(wanted)), d.c.account_id, scope)
         with self._read() as conn:
-            rows = conn.execute(sa.select(d.c.id, d.c.title).where(d.c.id.in_(wanted)))
-            return {row.id: row.title for row in rows}
+            return {row.id: row.title for row in conn.execute(query)}
 
-    def item_names(self, refs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str]:
-        """(partition key, external id) -> the item's last seen name upstream; unknown items are left out."""
+    def item_names(
+        self, refs: Iterable[tuple[str, str]], *, scope: AccountScope | None = None
+    ) -> dict[tuple[str, str], str]:
+        """(partition key, external id) -> the item's last seen name upstream; unknown items (or
+        items outside the scope) are left out."""
         wanted = set(refs)
         if not wanted:
             return {}
-        query = (
+        query = within(
             sa.select(a.c.partition_key, i.c.external_id, i.c.name)
             .join(a, a.c.id == i.c.account_id)
             .where(a.c.partition_key.in_({key for key, _ in wanted}))
-            .where(i.c.external_id.in_({external_id for _, external_id in wanted}))
+            .where(i.c.external_id.in_({external_id for _, external_id in wanted})),
+            i.c.account_id,
+            scope,
         )
         with self._read() as conn:
             rows = conn.execute(query)

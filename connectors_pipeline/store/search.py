@@ -11,6 +11,7 @@ import re
 
 import sqlalchemy as sa
 
+from connectors_pipeline.domain.principal import AccountScope
 from connectors_pipeline.store.base import StoreBase
 from connectors_pipeline.store.records import SearchHit
 
@@ -29,6 +30,8 @@ JOIN connector_accounts AS a ON a.id = d.account_id
 WHERE vault_documents_fts MATCH :match
   AND d.deleted_at IS NULL
   AND (:partition_key IS NULL OR a.partition_key = :partition_key)
+  AND (:tenant_id IS NULL OR a.tenant_id = :tenant_id)
+  AND (:user_id IS NULL OR a.user_id = :user_id)
 ORDER BY bm25(vault_documents_fts, 10.0, 5.0, 1.0)
 LIMIT :limit
 """
@@ -46,6 +49,8 @@ CROSS JOIN (SELECT plainto_tsquery('simple', :terms) AS query) AS q
 WHERE d.search_vector @@ q.query
   AND d.deleted_at IS NULL
   AND (CAST(:partition_key AS TEXT) IS NULL OR a.partition_key = :partition_key)
+  AND (CAST(:tenant_id AS TEXT) IS NULL OR a.tenant_id = :tenant_id)
+  AND (CAST(:user_id AS TEXT) IS NULL OR a.user_id = :user_id)
 ORDER BY score DESC, d.id
 LIMIT :limit
 """
@@ -62,12 +67,20 @@ def fts5_match(terms: list[str]) -> str:
 
 
 class SearchMixin(StoreBase):
-    def search(self, query: str, *, limit: int = 20, partition_key: str | None = None) -> list[SearchHit]:
-        """Live documents matching every word of `query`, best first."""
+    def search(
+        self, query: str, *, limit: int = 20, partition_key: str | None = None, scope: AccountScope | None = None
+    ) -> list[SearchHit]:
+        """Live documents matching every word of `query`, best first; only the scope's accounts' when
+        given (the conditions are visibility.owned_by's, written out for the dialect's SQL text)."""
         terms = search_terms(query)
         if not terms or limit <= 0:
             return []
-        params: dict[str, object] = {"limit": int(limit), "partition_key": partition_key}
+        params: dict[str, object] = {
+            "limit": int(limit),
+            "partition_key": partition_key,
+            "tenant_id": scope.tenant_id if scope else None,
+            "user_id": scope.user_id if scope else None,
+        }
         if self.dialect == "sqlite":
             sql, params["match"] = _SQLITE_SEARCH, fts5_match(terms)
         elif self.dialect == "postgresql":

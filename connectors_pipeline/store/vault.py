@@ -7,6 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from connectors_pipeline.domain.principal import AccountScope
 from connectors_pipeline.store import schema as t
 from connectors_pipeline.store.base import AccountRef, StoreBase
 from connectors_pipeline.store.records import (
@@ -16,6 +17,7 @@ from connectors_pipeline.store.records import (
     VaultInput,
     VaultVersion,
 )
+from connectors_pipeline.store.visibility import within
 
 d = t.vault_documents
 v = t.vault_document_versions
@@ -208,15 +210,22 @@ class VaultMixin(StoreBase):
     def _documents_query(self) -> sa.Select[Any]:
         return sa.select(d, a.c.partition_key).join(a, a.c.id == d.c.account_id)
 
-    def get_document(self, document_id: int) -> VaultDocument:
+    def get_document(self, document_id: int, *, scope: AccountScope | None = None) -> VaultDocument:
+        """KeyError when there is no such document, or its account is outside `scope`."""
+        query = within(self._documents_query().where(d.c.id == document_id), d.c.account_id, scope)
         with self._read() as conn:
-            row = conn.execute(self._documents_query().where(d.c.id == document_id)).one_or_none()
+            row = conn.execute(query).one_or_none()
         if row is None:
             raise KeyError(f"no vault document {document_id}")
         return _document(row)
 
-    def list_versions(self, document_id: int) -> list[VaultVersion]:
-        query = sa.select(v).where(v.c.document_id == document_id).order_by(v.c.version_no)
+    def list_versions(self, document_id: int, *, scope: AccountScope | None = None) -> list[VaultVersion]:
+        """Oldest first; none for a document outside `scope`."""
+        query = within(
+            sa.select(v).join(d, d.c.id == v.c.document_id).where(v.c.document_id == document_id),
+            d.c.account_id,
+            scope,
+        ).order_by(v.c.version_no)
         with self._read() as conn:
             return [
                 VaultVersion(
