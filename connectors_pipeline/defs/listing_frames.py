@@ -6,7 +6,9 @@ into it, so the frame always lists every file as it is now. File names stay on l
 vault; materialization metadata carries only counts and the column schema.
 """
 
+import contextlib
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,6 +68,18 @@ class ListingUpdate:
         return pd.concat([kept, self.frame], ignore_index=True)
 
 
+ABANDONED_PARTIAL_SECONDS = 3600.0
+
+
+def _sweep_abandoned_partials(folder: Path) -> None:
+    """Remove partial frames a killed run left behind (a live writer finishes one within seconds)."""
+    cutoff = time.time() - ABANDONED_PARTIAL_SECONDS
+    for partial in folder.glob("*.partial"):
+        with contextlib.suppress(FileNotFoundError):
+            if partial.stat().st_mtime < cutoff:
+                partial.unlink()
+
+
 class ListingFrames(ConfigurableIOManager):
     """Listings under $CONNECTORS_HOME/listings/<asset key>/<account>.pkl, one file per partition.
 
@@ -81,6 +95,7 @@ class ListingFrames(ConfigurableIOManager):
         for key, update in obj.items():
             path = self._path(context.asset_key, key)
             path.parent.mkdir(parents=True, exist_ok=True)
+            _sweep_abandoned_partials(path.parent)
             if not update.complete and update.frame.empty and not update.removed_ids and path.exists():
                 continue  # nothing changed: the frame on disk is still the listing
             previous = None if update.complete or not path.exists() else pd.read_pickle(path)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from itertools import islice
 from typing import Any, TypeVar
@@ -187,10 +187,19 @@ class ItemsMixin(StoreBase):
                     last_error=None,
                 )
 
-    def record_moves(self, partition_key: str, items: list[RemoteItem]) -> None:
+    def record_moves(
+        self,
+        partition_key: str,
+        items: list[RemoteItem],
+        shown: Callable[[RemoteItem], tuple[str, list[str]]] | None = None,
+    ) -> None:
         """Renamed or moved upstream with the same content (or its owner changed): new name, paths and
-        ownership on the item, name and paths on its live vault document; no download and no new
-        version; logs `item_moved`."""
+        ownership on the item, title and paths on its live vault document; no download and no new
+        version; logs `item_moved`.
+
+        `shown` gives the title and paths the document shows for an item, as ingestion writes them
+        (names made safe to display); by default the upstream ones. An empty title keeps the old one.
+        """
         if not items:
             return
         d = t.vault_documents
@@ -206,12 +215,14 @@ class ItemsMixin(StoreBase):
                     paths=list(item.paths),
                     owned_by_account=item.owned_by_account,
                 )
+                title, paths = shown(item) if shown is not None else (item.name, list(item.paths))
+                document = dict(path=paths[0] if paths else title, paths=paths, updated_at=now)
                 conn.execute(
                     sa.update(d)
                     .where(d.c.account_id == account.id)
                     .where(d.c.external_id == item.external_id)
                     .where(d.c.deleted_at.is_(None))
-                    .values(title=item.name, path=item.primary_path, paths=list(item.paths), updated_at=now)
+                    .values(**document, **({"title": title} if title else {}))
                 )
                 self._log(conn, "item_moved", account, {"external_id": item.external_id})
 
