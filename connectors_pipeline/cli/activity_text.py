@@ -35,6 +35,8 @@ REASONS: dict[str, str] = {
     "stale_cursor": "change cursor expired",
     "scope_changed": "synced folders changed",
     "policy_changed": "policy changed",
+    "retry_items": "items to retry",
+    "deferred": "work a quota left for later",
 }
 
 # Order and wording of a completed sync's counts; the first one shown also names the unit.
@@ -44,6 +46,7 @@ SYNC_COUNTS = (
     ("files_skipped", "skipped"),
     ("files_removed", "removed"),
     ("files_unchanged", "unchanged"),
+    ("files_deferred", "left for the next sync (quota)"),
 )
 
 
@@ -170,6 +173,11 @@ def _sync_failed(line: _Line) -> str:
     return f"{line.subject} {line.mode()} failed{line.run()}" + (f": {text(error)}" if error else "")
 
 
+def _sync_skipped(line: _Line) -> str:
+    reason = line.context.get("reason")
+    return f"{line.subject} sync skipped{line.run()}" + (f": {text(reason)}" if reason else "")
+
+
 def _job_scheduled(line: _Line) -> str:
     reason = line.context.get("reason")
     return f"{line.subject} {line.mode()} scheduled" + (f" ({reason_text(reason)})" if reason else "")
@@ -194,6 +202,12 @@ def _reconciliation_completed(line: _Line) -> str:
         summary = f"{found} missed by the change feed" if found else "nothing missed"
         return f"{line.subject} reconciliation completed – {summary}{cause}"
     return f"{line.subject} reconciliation completed" + _with(text(missed) if missed is not None else "") + cause
+
+
+def _breaker_opened(line: _Line) -> str:
+    failures = line.context.get("failures")
+    after = f" after {text(failures, 10)} failed requests in a row" if failures is not None else ""
+    return f"{line.subject} calls paused{after}; one will probe after the cooldown"
 
 
 def _versioned(verb: str) -> Callable[[_Line], str]:
@@ -238,10 +252,13 @@ MESSAGES: dict[str, Callable[[_Line], str]] = {
     "connector_sync_started": lambda line: f"{line.subject} {line.mode()} started{line.run()}",
     "connector_sync_completed": _sync_completed,
     "connector_sync_failed": _sync_failed,
+    "connector_sync_skipped": _sync_skipped,
     "connector_job_scheduled": _job_scheduled,
     "connector_job_retried": _job_retried,
     "connector_cursor_reset": _cursor_reset,
     "connector_reconciliation_completed": _reconciliation_completed,
+    "connector_breaker_opened": _breaker_opened,
+    "connector_breaker_closed": lambda line: f"{line.subject} calls resumed: the provider answered again",
     "item_ingested": lambda line: line.item("imported"),
     "item_updated": _versioned("updated"),
     "item_restored": _versioned("restored"),

@@ -9,10 +9,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 import click
 
+from connectors_pipeline.cli.bench_faults import faults
 from connectors_pipeline.cli.bench_incremental import incremental
 from connectors_pipeline.cli.bench_setup import BENCH_USER, bench_account
 from connectors_pipeline.cli.dagster_runs import run_sync
 from connectors_pipeline.cli.display import print_figures
+from connectors_pipeline.resilience.guard import UNGUARDED
 
 
 @click.group()
@@ -73,7 +75,7 @@ def _bare_download(store, key: str, items, workers: int) -> float:
 
     spec = provider_info("google_drive")
     client, tokens = store.load_credentials(key)
-    provider = spec.factory(client, tokens, lambda _fresh: None)
+    provider = spec.factory(client, tokens, lambda _fresh: None, UNGUARDED)
 
     def fetch(record) -> int:
         sink = io.BytesIO()
@@ -87,3 +89,4 @@ def _bare_download(store, key: str, items, workers: int) -> float:
 
 
 bench.add_command(incremental)
+bench.add_command(faults)

@@ -13,6 +13,7 @@ class RunSummary:
     success: bool
     metadata: dict[str, dict[str, object]]  # asset key -> materialization metadata (plain values)
     failed_checks: list[str]
+    step_retries: int = 0  # steps Dagster retried within the run
 
 
 def apply_accounts_sensor(instance: dg.DagsterInstance, defs: dg.Definitions, provider: str) -> list[str]:
@@ -43,4 +44,5 @@ def run_sync(instance: dg.DagsterInstance, defs: dg.Definitions, provider: str, 
     failed_checks = [
         evaluation.check_name for evaluation in result.get_asset_check_evaluations() if not evaluation.passed
     ]
-    return RunSummary(run_id=result.run_id, success=result.success, metadata=metadata, failed_checks=failed_checks)
+    step_retries = sum(e.event_type == dg.DagsterEventType.STEP_UP_FOR_RETRY for e in result.all_events)
+    return RunSummary(result.run_id, result.success, metadata, failed_checks, step_retries)

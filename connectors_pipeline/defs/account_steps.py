@@ -4,6 +4,10 @@ Each account of a run has a connector_jobs row. A step skips the accounts whose 
 step of this run failed for them, or whose consent is gone (status `error`), and runs the others,
 including a retry of itself for an account it failed before. Runs of a single asset, or re-executions
 (a new run id), start their rows as they go.
+
+An account another run is syncing, or whose user already has CONNECTORS_MAX_CONCURRENT_JOBS_PER_USER
+syncs of that provider running, is skipped with the reason on a `skipped` job row; the change sensor
+starts a later run for one the quota held back.
 """
 
 from collections.abc import Callable
@@ -11,7 +15,15 @@ from typing import TypeVar
 
 import dagster as dg
 
-from connectors_pipeline.domain.errors import AuthRevokedError, ConfigurationError, ConnectorError, PolicyError
+from connectors_pipeline.defs.sync_records import DEFERRED_BY
+from connectors_pipeline.domain.errors import (
+    AuthRevokedError,
+    ConfigurationError,
+    ConnectorError,
+    PolicyError,
+    TransientError,
+)
+from connectors_pipeline.domain.quotas import ConcurrencyQuotaExceeded
 from connectors_pipeline.sync.services import SyncServices
 
 T = TypeVar("T")
@@ -22,6 +34,9 @@ MODE_TAG = "connectors/mode"
 JOB_TYPES = {"initial": "initial_sync", "incremental": "incremental_sync", "reconcile": "reconciliation"}
 # Retrying these cannot help: the person must reconnect, or the operator must fix the configuration.
 PERMANENT_ERRORS = (AuthRevokedError, ConfigurationError, PolicyError)
+# Step retries when every account's failure came with the provider's own wait (or an open breaker's).
+WAIT_RETRIES = 3
+MAX_WAIT_SECONDS = 15 * 60
 
 
 def for_each_account(
@@ -48,9 +63,19 @@ def for_each_account(
             record_failure(services, context, partition_key, step_name, exc)
             context.log.error(f"{step_name} failed for account {partition_key}: {type(exc).__name__}")
     if failures and not results:
+        description = f"{step_name} failed for every account of the run: {_summary(failures)}"
+        waits = [getattr(exc, "retry_after", None) for exc in failures.values()]
+        transient = all(isinstance(exc, TransientError) for exc in failures.values())
+        if transient and all(waits) and max(waits) <= MAX_WAIT_SECONDS:
+            # The provider (Retry-After) or the account's circuit breaker said when to come back.
+            context.log.warning(f"{description}; retrying in {max(waits):.0f} s as the provider asked")
+            raise dg.RetryRequested(max_retries=WAIT_RETRIES, seconds_to_wait=max(waits))
+        # A longer wait would hold the run (and its pool slot) idle: the change sensor starts the
+        # account again later instead.
         raise dg.Failure(
-            description=f"{step_name} failed for every account of the run: {_summary(failures)}",
-            allow_retries=not all(isinstance(exc, PERMANENT_ERRORS) for exc in failures.values()),
+            description=description,
+            allow_retries=not all(isinstance(exc, PERMANENT_ERRORS) for exc in failures.values())
+            and not (transient and all(waits)),
         )
     return results
 
@@ -90,8 +115,17 @@ def _should_run(services: SyncServices, context: dg.AssetExecutionContext, parti
         failed_step = job.counts.get("failed_step", step_name)
         if STEPS.index(failed_step) < STEPS.index(step_name):
             return False
-    if not store.acquire_sync_lease(partition_key, lease_holder(context)):
-        _skip_for_another_run(services, context, partition_key)
+    try:
+        leased = store.acquire_sync_lease(
+            partition_key, lease_holder(context), max_per_user=services.quotas.max_concurrent_jobs_per_user
+        )
+    except ConcurrencyQuotaExceeded as exc:
+        _skip(services, context, partition_key, str(exc), {DEFERRED_BY: "max_concurrent_jobs_per_user"})
+        return False
+    if not leased:
+        holder = store.sync_lease_holder(partition_key)
+        reason = f"another run ({holder or 'unknown'}) is syncing this account; it is left to that run"
+        _skip(services, context, partition_key, reason, {})
         return False
     if job is None or job.status != "running":
         mode = planned_mode(services, context, partition_key)
@@ -117,15 +151,19 @@ def lease_holder(context: dg.AssetExecutionContext) -> str:
     return context.run.root_run_id or context.run.run_id
 
 
-def _skip_for_another_run(services: SyncServices, context: dg.AssetExecutionContext, partition_key: str) -> None:
+def _skip(
+    services: SyncServices,
+    context: dg.AssetExecutionContext,
+    partition_key: str,
+    reason: str,
+    counts: dict[str, object],
+) -> None:
     store, run_id = services.store, context.run.run_id
-    holder = store.sync_lease_holder(partition_key)
-    reason = f"another run ({holder or 'unknown'}) is syncing this account; it is left to that run"
     context.log.warning(f"{partition_key}: {reason}")
     job_id = store.start_job(
         partition_key, run_id=run_id, job_type=JOB_TYPES[planned_mode(services, context, partition_key)]
     )
-    store.finish_job(job_id, status="skipped", counts={}, error=reason)
+    store.finish_job(job_id, status="skipped", counts=counts, error=reason)
     store.log_activity(
         "connector_sync_skipped", partition_key=partition_key, context={"run_id": run_id, "reason": reason}
     )
@@ -159,7 +197,7 @@ def record_failure(
     )
     job = store.find_job(partition_key, run_id)
     if job is not None:
-        counts = {"failed_step": step_name, "permanent": isinstance(exc, PERMANENT_ERRORS)}
+        counts = {**job.counts, "failed_step": step_name, "permanent": isinstance(exc, PERMANENT_ERRORS)}
         store.finish_job(job.id, status="failed", counts=counts, error=message)
 
 

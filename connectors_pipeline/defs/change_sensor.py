@@ -4,6 +4,10 @@ Per account and tick it makes one request when nothing changed (the provider's `
 Polls run on a few threads and stop at a time budget far inside Dagster's 60 s sensor limit; the
 sensor cursor remembers where the tick stopped, so the next tick carries on from there and every
 account is polled in turn, however many there are.
+
+An account whose last job a sync quota held back is due without polling the provider, with one run
+per held-back job; a tick requests no more runs for a person than their concurrency quota has room
+for (see quota_runs.py).
 """
 
 import hashlib
@@ -15,9 +19,11 @@ from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 
+from connectors_pipeline.defs.account_steps import MODE_TAG
+from connectors_pipeline.defs.quota_runs import MODE_OF_JOB_TYPE, RunRoom, held_back_job
 from connectors_pipeline.defs.resources import ConnectorsResource
 from connectors_pipeline.domain.errors import AuthRevokedError, StaleCursorError
-from connectors_pipeline.store import AccountRecord
+from connectors_pipeline.store import AccountRecord, JobRecord, Store
 from connectors_pipeline.sync.cursors import SyncCursor
 from connectors_pipeline.sync.listing import scopes_from_sources
 from connectors_pipeline.sync.services import SyncServices
@@ -27,6 +33,8 @@ TICK_BUDGET_SECONDS = 20.0  # no new batch of polls starts after this
 POLL_GRACE_SECONDS = 20.0  # polls in flight at the budget may finish within this; budget + grace < 60 s
 MAX_ATTEMPTS = 5
 CONFIRM_EVERY = timedelta(hours=1)
+# A run "started" this long without syncing its account is given up and requested again.
+GIVE_UP_AFTER = timedelta(hours=6)
 RETRY_STATUSES = ("pending", "fetched", "error")
 TRIGGER_TAG = "connectors/trigger"
 CURSOR_TAG = "connectors/cursor"
@@ -36,17 +44,22 @@ CURSOR_TAG = "connectors/cursor"
 class Poll:
     partition_key: str
     cursor: str  # the committed cursor the poll read from
-    # why a run is due: changes, retry_items, stale_cursor, scope_changed, policy_changed; None if not
+    # why a run is due: changes, retry_items, stale_cursor, scope_changed, policy_changed, deferred; None if not
     reason: str | None
     error: str | None = None
+    held_back: JobRecord | None = None  # for "deferred": the job a quota made leave work for later
 
 
 def poll_account(services: SyncServices, partition_key: str) -> Poll | None:
     """None for an account not to poll now: no committed cursor yet (its initial sync is the accounts
-    sensor's job), or a run is syncing it (it holds the account's lease)."""
+    sensor's job, unless a quota held it back), or a run is syncing it (it holds the account's lease)."""
     store = services.store
     committed = store.get_cursor(partition_key)
-    if committed is None or store.sync_lease_holder(partition_key) is not None:
+    if store.sync_lease_holder(partition_key) is not None:
+        return None
+    if (held_back := held_back_job(store, partition_key)) is not None:
+        return Poll(partition_key, committed or "", "deferred", held_back=held_back)
+    if committed is None:
         return None
     cursor = SyncCursor.decode(committed)
     scopes = scopes_from_sources(store.list_sources(partition_key))
@@ -56,7 +69,7 @@ def poll_account(services: SyncServices, partition_key: str) -> Poll | None:
     if reason is not None:
         return Poll(partition_key, committed, reason)
     try:
-        provider = services.provider(partition_key)
+        provider = services.provider(partition_key, retries=False)  # the next tick is the retry
         try:
             return Poll(partition_key, committed, "changes" if provider.has_changes(cursor.token, scopes) else None)
         finally:
@@ -110,24 +123,42 @@ def mark_confirmed(services: SyncServices, account: AccountRecord) -> None:
 
 
 def _cursor_tag(poll: Poll) -> str:
+    if poll.held_back is not None:
+        # One run per held-back job: a backlog worked off run by run keeps the same cursor.
+        return f"{poll.partition_key}:job-{poll.held_back.id}"
     return f"{poll.partition_key}:{hashlib.sha256(poll.cursor.encode()).hexdigest()[:16]}"
 
 
-def next_run_key(instance: dg.DagsterInstance, poll: Poll) -> str | None:
+def next_run_key(instance: dg.DagsterInstance, store: Store, poll: Poll) -> str | None:
     """The run key for this account and cursor, or None when a run for it is under way or done.
 
     Keys come from the cursor, so each cursor gets one run; when that run failed for good (after
-    Dagster's own retries), the next attempt gets the next key, up to MAX_ATTEMPTS, after which the
-    reconciliation schedule is what moves the account on.
+    Dagster's own retries) or was killed, the next attempt gets the next key, up to MAX_ATTEMPTS,
+    after which the reconciliation schedule is what moves the account on.
     """
-    runs = instance.get_runs(filters=dg.RunsFilter(tags={CURSOR_TAG: _cursor_tag(poll)}))
-    finished = (dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED)
-    # A failed run that Dagster will retry is still under way (its retry carries the same tags).
-    if any(run.status not in finished or run.tags.get("dagster/will_retry") == "true" for run in runs):
+    records = instance.get_run_records(filters=dg.RunsFilter(tags={CURSOR_TAG: _cursor_tag(poll)}))
+    if any(_under_way(record, store, poll.partition_key) for record in records):
         return None
-    if len(runs) >= MAX_ATTEMPTS:
+    if len(records) >= MAX_ATTEMPTS:
         return None
-    return f"changes:{_cursor_tag(poll)}:{len(runs)}"
+    return f"changes:{_cursor_tag(poll)}:{len(records)}"
+
+
+def _under_way(record: dg.RunRecord, store: Store, partition_key: str) -> bool:
+    run = record.dagster_run
+    if run.status in (dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED):
+        # A failed run that Dagster will retry is still under way (its retry carries the same tags).
+        return run.tags.get("dagster/will_retry") == "true"
+    if run.status != dg.DagsterRunStatus.STARTED:
+        return True  # queued, starting, or done
+    # Dagster's default launcher cannot tell a SIGKILLed run from a live one: both stay STARTED.
+    # A live run syncing the account renews its lease every few seconds, so a job row still
+    # "running" with no lease held (poll_account polls only unleased accounts) was killed.
+    job = store.find_job(partition_key, run.run_id)
+    if job is not None and job.status == "running" and store.sync_lease_holder(partition_key) is None:
+        return False
+    # Waiting for a pool slot or a step retry holds no lease either; only a very old run is given up.
+    return datetime.now(UTC) - record.create_timestamp.astimezone(UTC) < GIVE_UP_AFTER
 
 
 def _in_turn(keys: list[str], after: str | None) -> list[str]:
@@ -157,21 +188,25 @@ def build_changes_sensor(provider: str, accounts: dg.DynamicPartitionsDefinition
         deadline = time.monotonic() + TICK_BUDGET_SECONDS
         polls, resume_after = poll_in_turn(services, list(connected), after, deadline)
         requests = []
+        room = RunRoom(services)
         for poll in polls:
             if poll.error:
                 context.log.warning(f"polling {poll.partition_key} failed ({poll.error}); polled again next round")
             elif poll.reason is None:
                 mark_confirmed(services, connected[poll.partition_key])
                 continue
-            run_key = next_run_key(context.instance, poll) if poll.reason else None
-            if run_key is None:
-                continue
+            run_key = next_run_key(context.instance, services.store, poll) if poll.reason else None
+            if run_key is None or not room.take(connected[poll.partition_key]):
+                continue  # a person at their concurrency quota: polled again next tick
             tags = {TRIGGER_TAG: poll.reason or "", CURSOR_TAG: _cursor_tag(poll)}
+            mode = MODE_OF_JOB_TYPE.get(poll.held_back.job_type, "incremental") if poll.held_back else "incremental"
+            if mode == "reconcile":
+                tags[MODE_TAG] = "reconcile"  # a reconciliation held back stays one
             requests.append(dg.RunRequest(partition_key=poll.partition_key, run_key=run_key, tags=tags))
             services.store.log_activity(
                 "connector_job_scheduled",
                 partition_key=poll.partition_key,
-                context={"run_key": run_key, "mode": "incremental", "reason": poll.reason},
+                context={"run_key": run_key, "mode": mode, "reason": poll.reason},
             )
         cursor = json.dumps({"after": resume_after})
         if not requests:

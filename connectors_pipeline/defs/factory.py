@@ -15,13 +15,13 @@ from connectors_pipeline.defs.change_sensor import build_changes_sensor
 from connectors_pipeline.defs.checks import build_checks
 from connectors_pipeline.defs.freshness import build_freshness_schedule
 from connectors_pipeline.defs.listing_frames import ListingUpdate, listing_frame
-from connectors_pipeline.defs.metadata import common, listing_metadata, skipped_table, total
+from connectors_pipeline.defs.metadata import common, listing_metadata, resilience_metadata, skipped_table, total
 from connectors_pipeline.defs.reconciliation import build_reconciliation_schedule
 from connectors_pipeline.defs.resources import ConnectorsResource
 from connectors_pipeline.defs.sensors import build_accounts_sensor
-from connectors_pipeline.defs.sync_records import record_completion, record_listing
+from connectors_pipeline.defs.sync_records import record_completion, record_export, record_listing, record_resilience
 from connectors_pipeline.providers.registry import ProviderInfo
-from connectors_pipeline.sync.export import export_pending
+from connectors_pipeline.sync.export import ExportOutcome, export_pending
 from connectors_pipeline.sync.ingest import ingest_fetched
 from connectors_pipeline.sync.listing import ListingOutcome, refresh_listing
 
@@ -61,9 +61,13 @@ def _build_connector_defs(spec: ProviderInfo) -> dg.Definitions:
     def file_listing(context: dg.AssetExecutionContext, connectors: ConnectorsResource) -> dg.Output:
         services = connectors.services()
         mode = requested_mode(context)
+        resilience: list[dict[str, float]] = []
 
         def step(partition_key: str) -> ListingOutcome:
-            outcome = refresh_listing(services, partition_key, mode)
+            try:
+                outcome = refresh_listing(services, partition_key, mode)
+            finally:
+                resilience.append(record_resilience(services, context.run.run_id, partition_key))
             if outcome.cursor is not None:
                 services.store.stage_cursor(partition_key, outcome.cursor)
             record_listing(services, context.run.run_id, partition_key, outcome)
@@ -75,7 +79,8 @@ def _build_connector_defs(spec: ProviderInfo) -> dg.Definitions:
             key: ListingUpdate(listing_frame(o.decisions), complete=o.complete, removed_ids=tuple(o.removed_ids))
             for key, o in results.items()
         }
-        return dg.Output(updates, metadata=listing_metadata(context, results))
+        metadata = {**listing_metadata(context, results), **resilience_metadata(resilience)}
+        return dg.Output(updates, metadata=metadata)
 
     @dg.asset(
         key=exported_key,
@@ -85,7 +90,17 @@ def _build_connector_defs(spec: ProviderInfo) -> dg.Definitions:
     )
     def exported_documents(context: dg.AssetExecutionContext, connectors: ConnectorsResource) -> dg.MaterializeResult:
         services = connectors.services()
-        results = for_each_account(context, services, "exported_documents", lambda key: export_pending(services, key))
+        resilience: list[dict[str, float]] = []
+
+        def step(partition_key: str) -> ExportOutcome:
+            try:
+                outcome = export_pending(services, partition_key)
+            finally:
+                resilience.append(record_resilience(services, context.run.run_id, partition_key))
+            record_export(services, context.run.run_id, partition_key, outcome)
+            return outcome
+
+        results = for_each_account(context, services, "exported_documents", step)
         outcomes = results.values()
         return dg.MaterializeResult(
             metadata={
@@ -93,7 +108,9 @@ def _build_connector_defs(spec: ProviderInfo) -> dg.Definitions:
                 "items_fetched": sum(o.fetched for o in outcomes),
                 "bytes_fetched": sum(o.bytes for o in outcomes),
                 "items_failed_retry_next_sync": sum(o.errors for o in outcomes),
+                "items_deferred_by_quota_next_sync": sum(o.deferred for o in outcomes),
                 "skipped_by_reason": skipped_table(total(o.skipped for o in outcomes)),
+                **resilience_metadata(resilience),
             }
         )
 

@@ -18,6 +18,15 @@ def total(counters: Iterable[Counter[str]]) -> Counter[str]:
     return result
 
 
+def resilience_metadata(steps: Iterable[dict[str, float]]) -> dict[str, float]:
+    """Requests retried, seconds spent waiting to retry, and calls a breaker refused, over the accounts."""
+    totals = {"requests_retried": 0, "retry_seconds": 0.0, "rejected_by_breaker": 0}
+    for counts in steps:
+        for name, value in counts.items():
+            totals[name] = round(totals.get(name, 0) + value, 2)
+    return totals
+
+
 def reason_table(counts: Counter[str], empty: str) -> dg.MetadataValue:
     if not counts:
         return dg.MetadataValue.md(empty)

@@ -23,8 +23,9 @@ class RateLimitedError(TransientError):
     """The provider asked us to slow down (429, Drive 403 rateLimitExceeded)."""
 
 
-class AuthExpiredError(ConnectorError):
-    """The access token was refused; refresh once, then retry."""
+class AuthExpiredError(TransientError):
+    """The API refused a token that had just been refreshed. A revoked grant shows at the token
+    endpoint (invalid_grant: AuthRevokedError); this is a token not yet accepted everywhere, so retry."""
 
 
 class AuthRevokedError(ConnectorError):

@@ -8,6 +8,7 @@ from typing import BinaryIO, Protocol
 
 from connectors_pipeline.domain.credentials import OAuthClientConfig, OAuthTokens
 from connectors_pipeline.domain.items import Change, Provenance, RemoteItem
+from connectors_pipeline.resilience import CallGuard
 
 
 @dataclass(frozen=True)
@@ -74,9 +75,19 @@ class Provider(Protocol):
         sensors polling many accounts); may say yes for changes outside the scopes."""
         ...
 
+    def locate(self, external_id: str) -> RemoteItem | None:
+        """The item as it is now wherever it is (paths may be empty), or None when it is gone or no
+        longer visible: a snapshot uses it to say why a known item left the scopes."""
+        ...
+
     def fetch(self, item: RemoteItem, plan: ExportPlan, out: BinaryIO) -> Provenance:
         """Stream the item's bytes (download or export) into `out`; never hold whole files in memory."""
         ...
 
 
-ProviderFactory = Callable[[OAuthClientConfig, OAuthTokens, TokenSaver], Provider]
+class ProviderFactory(Protocol):
+    """Builds a provider for one account; every request it makes goes through `guard`."""
+
+    def __call__(
+        self, client: OAuthClientConfig, tokens: OAuthTokens, save_tokens: TokenSaver, guard: CallGuard
+    ) -> Provider: ...

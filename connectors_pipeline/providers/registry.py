@@ -10,6 +10,7 @@ from connectors_pipeline.domain.errors import ConfigurationError
 from connectors_pipeline.providers import google_oauth
 from connectors_pipeline.providers.base import ExportPlan, Provider, ProviderFactory, TokenSaver
 from connectors_pipeline.providers.google_drive import DEFAULT_EXPORT_PLAN, DRIVE_SCOPES, GoogleDriveProvider
+from connectors_pipeline.resilience import CallGuard
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,8 @@ class ProviderInfo:
     client_config: Callable[[str, str], OAuthClientConfig]  # (client id, secret) -> production endpoints
     authorize: Callable[..., OAuthTokens]  # the interactive OAuth flow (see google_oauth.authorize)
     revoke: Callable[[OAuthClientConfig, OAuthTokens], bool]
+    # The request rate the provider grants one account; the limiter keeps every run's threads under it.
+    requests_per_second: float
 
     def client_from_env(self, env: Mapping[str, str]) -> OAuthClientConfig:
         client_id, secret = (
@@ -37,8 +40,10 @@ class ProviderInfo:
         return self.client_config(client_id, secret)
 
 
-def _google_drive(client: OAuthClientConfig, tokens: OAuthTokens, save_tokens: TokenSaver) -> Provider:
-    return GoogleDriveProvider(client, tokens, save_tokens)
+def _google_drive(
+    client: OAuthClientConfig, tokens: OAuthTokens, save_tokens: TokenSaver, guard: CallGuard
+) -> Provider:
+    return GoogleDriveProvider(client, tokens, save_tokens, guard=guard)
 
 
 PROVIDERS: dict[str, ProviderInfo] = {
@@ -52,6 +57,7 @@ PROVIDERS: dict[str, ProviderInfo] = {
         client_config=google_oauth.google_client_config,
         authorize=google_oauth.authorize,
         revoke=google_oauth.revoke,
+        requests_per_second=200.0,  # Drive's default quota: 12,000 queries per minute per user
     ),
 }
 

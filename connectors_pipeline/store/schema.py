@@ -230,6 +230,17 @@ connector_cursors = sa.Table(
     ),
 )
 
+# One circuit breaker per account (and so per provider), shared by every run and process.
+connector_breakers = sa.Table(
+    "connector_breakers",
+    metadata,
+    sa.Column("account_id", ID, sa.ForeignKey("connector_accounts.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("state", sa.String(20), nullable=False),  # closed | open | half_open
+    sa.Column("consecutive_failures", sa.Integer, nullable=False),
+    sa.Column("opened_at", UTCDateTime),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)
+
 connector_jobs = sa.Table(
     "connector_jobs",
     metadata,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from connectors_pipeline.store.accounts import AccountsMixin
 from connectors_pipeline.store.activity import ActivityMixin
+from connectors_pipeline.store.breakers import BreakersMixin
 from connectors_pipeline.store.cipher import KeyRing
 from connectors_pipeline.store.database import create_engine, migrate
 from connectors_pipeline.store.integrity import IntegrityMixin
@@ -13,7 +14,9 @@ from connectors_pipeline.store.search import SearchMixin
 from connectors_pipeline.store.vault import VaultMixin
 
 
-class Store(AccountsMixin, ItemsMixin, VaultMixin, SearchMixin, ActivityMixin, IntegrityMixin, LeasesMixin):
+class Store(
+    AccountsMixin, ItemsMixin, VaultMixin, SearchMixin, ActivityMixin, IntegrityMixin, LeasesMixin, BreakersMixin
+):
     """Connector state and the vault on SQLite or PostgreSQL; every method is its own transaction."""
 
     @classmethod

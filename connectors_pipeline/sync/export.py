@@ -1,4 +1,10 @@
-"""Step 2: fetch (download or export) every pending item into the blob store, several at a time."""
+"""Step 2: fetch (download or export) the pending items into the blob store, several at a time.
+
+Every due item, or at most CONNECTORS_MAX_FILES_PER_JOB of them: the rest stay pending, the change
+sensor starts another run for them, and that run carries on where this one stopped. The cursor can
+still be committed after a partial job, because what it leaves is recorded in the store, not only
+in the change feed.
+"""
 
 from __future__ import annotations
 
@@ -16,12 +22,14 @@ from connectors_pipeline.domain.errors import (
 )
 from connectors_pipeline.domain.items import Provenance, RemoteItem, SkipReason
 from connectors_pipeline.providers.base import ExportPlan, Provider
+from connectors_pipeline.resilience import CircuitOpenError
 from connectors_pipeline.store import FetchedBlob, ItemRecord
-from connectors_pipeline.store.blobs import BlobRef
+from connectors_pipeline.store.blobs import BlobRef, BlobStore
 from connectors_pipeline.sync.services import SyncServices
 
 FETCH_STATUSES = frozenset({"pending", "error"})
 FLUSH_EVERY = 100  # fetched items recorded per transaction; a crash re-fetches at most this many
+ABANDONED_PART_SECONDS = 3600.0
 
 # A provider error that says "this item can never be fetched as it is" becomes a skip, not a failure.
 SKIP_FOR_ERROR: dict[type[ConnectorError], SkipReason] = {
@@ -37,6 +45,7 @@ class ExportOutcome:
     bytes: int = 0
     skipped: Counter[str] = field(default_factory=Counter)
     errors: int = 0
+    deferred: int = 0  # due items left pending for a later run by the files-per-job quota
     seconds: float = 0.0
 
 
@@ -55,6 +64,32 @@ def item_from_record(provider: str, record: ItemRecord) -> RemoteItem:
         web_url=record.web_url,
         owned_by_account=record.owned_by_account,
     )
+
+
+def this_jobs_share(due: list[ItemRecord], max_files: int | None) -> list[ItemRecord]:
+    """The items this job fetches: all, or the first `max_files` with new and changed items before
+    retries of failed ones, so a few items that keep failing cannot take every slot of every job."""
+    if max_files is None or len(due) <= max_files:
+        return due
+    return sorted(due, key=lambda record: record.status != "pending")[:max_files]
+
+
+def sweep_abandoned_parts(blobs: BlobStore, older_than: float = ABANDONED_PART_SECONDS) -> int:
+    """Remove the blob store's temp files that a killed run left behind; returns how many.
+
+    A fetch streams into a temp file and renames it into place; a process killed meanwhile leaves it.
+    A live fetch writes to its file at least every read timeout, so one untouched for an hour is
+    abandoned (and were it not, its rename would fail and the item would be fetched again next sync).
+    """
+    cutoff, removed = time.time() - older_than, 0
+    for part in (blobs.root / ".tmp").glob("blob-*.part"):
+        try:
+            if part.stat().st_mtime < cutoff:
+                part.unlink()
+                removed += 1
+        except FileNotFoundError:
+            continue  # its writer finished (or another sweep took it) meanwhile
+    return removed
 
 
 def _fetch_one(
@@ -81,13 +116,13 @@ def _record_failure(
 def export_pending(services: SyncServices, partition_key: str) -> ExportOutcome:
     started = time.monotonic()
     store, policy = services.store, services.policy
+    sweep_abandoned_parts(services.blobs)
     account = store.get_account(partition_key)
     plan = services.export_plan(account.provider)
-    pending = [
-        item_from_record(account.provider, record)
-        for record in store.load_items(partition_key, statuses=FETCH_STATUSES).values()
-    ]
-    outcome = ExportOutcome()
+    due = list(store.load_items(partition_key, statuses=FETCH_STATUSES).values())
+    share = this_jobs_share(due, services.quotas.max_files_per_job)
+    pending = [item_from_record(account.provider, record) for record in share]
+    outcome = ExportOutcome(deferred=len(due) - len(share))
     # One provider for all threads: it keeps a connection per thread and refreshes the token once for all.
     provider = services.provider(partition_key)
     done: list[FetchedBlob] = []
@@ -98,7 +133,9 @@ def export_pending(services: SyncServices, partition_key: str) -> ExportOutcome:
                 item = futures[future]
                 try:
                     ref, provenance = future.result()
-                except AuthRevokedError:
+                except (AuthRevokedError, CircuitOpenError):
+                    # Consent gone, or the account's breaker open: the other items would fail alike.
+                    # The step fails for the account (an open breaker becomes a Dagster retry after its wait).
                     for other in futures:
                         other.cancel()
                     raise

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from connectors_pipeline.domain.errors import StaleCursorError
 from connectors_pipeline.domain.items import RemoteItem, RemovalReason, SkipReason
+from connectors_pipeline.extract.names import display_name, display_path
 from connectors_pipeline.providers.base import Provider, Scope
 from connectors_pipeline.store import ItemRecord, SourceRecord
 from connectors_pipeline.sync.cursors import SyncCursor
@@ -163,14 +164,26 @@ def _read_snapshot(
         outcome.cursor = SyncCursor.taken(token, scopes, services.policy).encode()
     known = services.store.load_items(partition_key)
     seen = _apply_items(services, partition_key, items, known, outcome)
-    # Gone from a full listing: deleted, unshared or moved out of the scope; a snapshot cannot tell which.
-    vanished = [
-        (external_id, RemovalReason.DELETED)
-        for external_id, record in known.items()
-        if external_id not in seen and record.status != "deleted"
-    ]
-    _apply_removals(services, partition_key, vanished, known, outcome)
+    vanished = [key for key, record in known.items() if key not in seen and record.status != "deleted"]
+    trashed, removals = _why_gone(provider, vanished)
+    _apply_items(services, partition_key, trashed, known, outcome)
+    _apply_removals(services, partition_key, removals, known, outcome)
     return outcome
+
+
+def _why_gone(provider: Provider, vanished: list[str]) -> tuple[list[RemoteItem], list[tuple[str, RemovalReason]]]:
+    """Items a full listing no longer shows were trashed, deleted, unshared or moved out of the
+    scopes: one lookup each tells which (the cost follows the changes, not the account's size)."""
+    trashed, removals = [], []
+    for external_id in vanished:
+        item = provider.locate(external_id)
+        if item is None:
+            removals.append((external_id, RemovalReason.DELETED))  # or unshared: see _apply_removals
+        elif item.trashed:
+            trashed.append(item)  # skipped as trashed, restored when untrashed, like the feed does
+        else:
+            removals.append((external_id, RemovalReason.MOVED_OUT_OF_SCOPE))
+    return trashed, removals
 
 
 def _apply_items(
@@ -208,7 +221,7 @@ def _apply_items(
         outcome.decisions.append((item, decision))
 
     store.save_remote_items(partition_key, to_save, status="pending")
-    store.record_moves(partition_key, moves)
+    store.record_moves(partition_key, moves, shown=document_names)
     # A skipped item's remote state is kept too (for the next version gate and for ownership).
     store.save_remote_items(partition_key, [item for item, _ in skips if item.external_id not in known], "pending")
     for item, reason in skips:
@@ -220,6 +233,11 @@ def _apply_items(
         store.record_skip(partition_key, item.external_id, reason)
         outcome.skipped[reason.value] += 1
     return seen
+
+
+def document_names(item: RemoteItem) -> tuple[str, list[str]]:
+    """The title and paths a vault document shows for the item, made safe as ingestion makes them."""
+    return display_name(item.name), [display_path(path) for path in item.paths]
 
 
 def _where_and_whose(item: RemoteItem | ItemRecord) -> tuple[str, tuple[str, ...], bool]:

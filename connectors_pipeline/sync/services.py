@@ -1,12 +1,14 @@
-"""What a sync step needs: the store, the blob store, the org policy and a way to build providers."""
+"""What a sync step needs: the store, the blob store, the org policy, the quotas and a way to build providers."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from connectors_pipeline.domain.policy import OrgPolicy
+from connectors_pipeline.domain.quotas import SyncQuotas
 from connectors_pipeline.providers.base import ExportPlan, Provider
 from connectors_pipeline.providers.registry import provider_info
+from connectors_pipeline.resilience import BreakerSettings, CallGuard, CircuitBreaker, RetrySettings, shared_limiter
 from connectors_pipeline.store import Store
 from connectors_pipeline.store.blobs import BlobStore
 
@@ -17,13 +19,37 @@ class SyncServices:
     blobs: BlobStore
     policy: OrgPolicy
     fetch_workers: int = 8
+    quotas: SyncQuotas = SyncQuotas()  # no limits unless the resource reads them from the environment
+    retry: RetrySettings = field(default_factory=RetrySettings.from_env)
+    breaker: BreakerSettings = field(default_factory=BreakerSettings.from_env)
+    _guards: dict[str, CallGuard] = field(default_factory=dict, repr=False)
 
-    def provider(self, partition_key: str) -> Provider:
-        """A provider for the account, persisting refreshed tokens back to the store (encrypted)."""
+    def provider(self, partition_key: str, *, retries: bool = True) -> Provider:
+        """A provider for the account, persisting refreshed tokens back to the store (encrypted).
+        `retries=False` for callers that come back soon anyway (the change sensor's polls)."""
         account = self.store.get_account(partition_key)
         client, tokens = self.store.load_credentials(partition_key)
         spec = provider_info(account.provider)
-        return spec.factory(client, tokens, lambda fresh: self.store.update_tokens(partition_key, fresh))
+        guard = self.guard(partition_key, account.provider)
+        if not retries:
+            guard = CallGuard(self.retry.once(), limiter=guard.limiter, breaker=guard.breaker, stats=guard.stats)
+        return spec.factory(client, tokens, lambda fresh: self.store.update_tokens(partition_key, fresh), guard)
+
+    def guard(self, partition_key: str, provider_name: str) -> CallGuard:
+        """The account's guard: one per services object, so a step's stats cover all its providers' calls."""
+        if partition_key not in self._guards:
+            self._guards[partition_key] = CallGuard(
+                self.retry,
+                limiter=shared_limiter(partition_key, provider_info(provider_name).requests_per_second),
+                breaker=CircuitBreaker(self.store, partition_key, self.breaker),
+            )
+        return self._guards[partition_key]
+
+    def take_resilience_counts(self, partition_key: str) -> dict[str, float]:
+        """What the account's guard did since the last take (retries, seconds waited, calls the breaker
+        refused); the services object lives for a whole run, so each step takes its own share."""
+        guard = self._guards.get(partition_key)
+        return guard.stats.take() if guard is not None else {}
 
     def export_plan(self, provider_name: str) -> ExportPlan:
         return provider_info(provider_name).default_export_plan.restricted_to(self.policy.allowed_export_formats)

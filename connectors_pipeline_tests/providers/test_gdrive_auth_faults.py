@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from connectors_pipeline.domain.errors import (
+    AuthExpiredError,
     AuthRevokedError,
     ConnectorError,
     NotFoundError,
@@ -157,6 +158,6 @@ def test_errors_never_carry_tokens(sandbox: Any) -> None:
             provider.profile()
         sandbox.state.clear_faults()
         failures.append(info.value)
-    assert isinstance(failures[0], NotFoundError) and isinstance(failures[1], AuthRevokedError)
+    assert isinstance(failures[0], NotFoundError) and isinstance(failures[1], AuthExpiredError)
     for failure in failures:
         _assert_no_secret(failure, sandbox.secrets())

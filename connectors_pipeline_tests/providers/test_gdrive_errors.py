@@ -11,6 +11,7 @@ from google.auth.exceptions import RefreshError, TransportError
 from googleapiclient.errors import HttpError
 
 from connectors_pipeline.domain.errors import (
+    AuthExpiredError,
     AuthRevokedError,
     ConfigurationError,
     ConnectorError,
@@ -41,7 +42,7 @@ def http_error(status: int, reason: str | None = None, headers: dict[str, str] |
         (403, "exportSizeLimitExceeded", ExportTooLargeError),
         (403, "fileNotDownloadable", UnsupportedContentError),
         (403, "insufficientFilePermissions", ConnectorError),
-        (401, "authError", AuthRevokedError),
+        (401, "authError", AuthExpiredError),
         (404, "notFound", NotFoundError),
         (500, "backendError", TransientError),
         (503, None, TransientError),

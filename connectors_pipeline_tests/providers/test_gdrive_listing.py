@@ -122,5 +122,7 @@ def test_registry_builds_the_drive_provider(sandbox: Any) -> None:
 
     info = provider_info("google_drive")
     assert set(PROVIDERS) == {"google_drive"}
-    provider = info.factory(sandbox.client, sandbox.tokens, sandbox.saved.append)
+    from connectors_pipeline.resilience.guard import UNGUARDED
+
+    provider = info.factory(sandbox.client, sandbox.tokens, sandbox.saved.append, UNGUARDED)
     assert provider.name == "google_drive" and provider.profile().email == sandbox.email

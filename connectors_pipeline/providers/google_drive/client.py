@@ -23,9 +23,11 @@ from googleapiclient.http import HttpRequest, MediaIoBaseDownload
 from pydantic import SecretStr
 
 from connectors_pipeline.domain.credentials import OAuthClientConfig, OAuthTokens
-from connectors_pipeline.domain.errors import TransientError
+from connectors_pipeline.domain.errors import ConnectorError, TransientError
 from connectors_pipeline.providers.base import TokenSaver
 from connectors_pipeline.providers.google_drive.errors import translate
+from connectors_pipeline.resilience import CallGuard
+from connectors_pipeline.resilience.guard import UNGUARDED
 
 T = TypeVar("T")
 
@@ -69,7 +71,8 @@ def _secret(value: SecretStr | None) -> str | None:
 
 
 class DriveClient:
-    """The pieces every Drive call needs: shared credentials, per-thread http, error translation."""
+    """The pieces every Drive call needs: shared credentials, per-thread http, error translation, and
+    the account's CallGuard (breaker, rate limiter, retries) around every request."""
 
     def __init__(
         self,
@@ -78,6 +81,7 @@ class DriveClient:
         save_tokens: TokenSaver,
         *,
         timeout: float = 60.0,
+        guard: CallGuard = UNGUARDED,
     ):
         expiry = tokens.expiry
         if expiry is not None and expiry.tzinfo is not None:
@@ -96,6 +100,7 @@ class DriveClient:
         self._saved_token = self._creds.token
         self._save_lock = threading.Lock()
         self._timeout = timeout
+        self.guard = guard
         self._local = threading.local()
         self._service: Any = None
         self._service_lock = threading.Lock()
@@ -113,7 +118,9 @@ class DriveClient:
         """The Drive v3 resource, built on first use (a sandbox serves its own discovery document)."""
         with self._service_lock:
             if self._service is None:
-                self._service = self.call(self._build, "building the Drive client")
+                # Not through the guard: building is no request to the account's API (the discovery
+                # document is fetched once per process), so it must not close the account's breaker.
+                self._service = self._translated(self._build, "building the Drive client", None)
             return self._service
 
     def _build(self) -> Any:
@@ -138,7 +145,11 @@ class DriveClient:
             self._local.http = None
 
     def call(self, fn: Callable[[], T], what: str, *, operation: str | None = None) -> T:
-        """Run `fn`, translating every failure, and persist a token refreshed along the way."""
+        """Run `fn` under the guard (each attempt's failure translated to a domain error first) and
+        persist a token refreshed along the way."""
+        return self.guard.call(lambda: self._translated(fn, what, operation))
+
+    def _translated(self, fn: Callable[[], T], what: str, operation: str | None) -> T:
         try:
             return fn()
         except Exception as exc:
@@ -148,21 +159,29 @@ class DriveClient:
             self.persist_refreshed_token()
 
     def execute(self, request: HttpRequest, what: str) -> Any:
-        """Execute one API request on this thread's http; no retries here (num_retries=0)."""
+        """Execute one API request on this thread's http; the guard retries, not the library (num_retries=0)."""
         return self.call(lambda: request.execute(http=self.http(), num_retries=0), what)
 
     def download(self, request: HttpRequest, out: BinaryIO, chunk_bytes: int, what: str, *, operation: str) -> int:
         """Stream a media request into `out` in Range chunks; returns the bytes written."""
-        request.http = self.http()  # MediaIoBaseDownload sends every chunk through request.http
+        start = out.tell() if out.seekable() else None
+        attempted = False
 
         def run() -> int:
-            start = out.tell() if out.seekable() else 0
+            nonlocal attempted
+            if start is not None:
+                out.seek(start)  # a retry starts over: drop what a failed attempt wrote
+                out.truncate()
+            elif attempted:
+                raise ConnectorError(f"{what}: cannot retry a download into a stream that cannot rewind")
+            attempted = True
+            request.http = self.http()  # MediaIoBaseDownload sends every chunk through request.http
             downloader = MediaIoBaseDownload(out, request, chunksize=chunk_bytes)
             done = False
             while not done:
                 _, done = downloader.next_chunk(num_retries=0)
                 self.persist_refreshed_token()
-            written = (out.tell() - start) if out.seekable() else downloader._progress
+            written = (out.tell() - start) if start is not None else downloader._progress
             total = downloader._total_size
             if total is not None and written != int(total):
                 raise TransientError(f"{what}: truncated body ({written} of {total} bytes)")

@@ -18,6 +18,7 @@ from googleapiclient.errors import Error as ApiClientError
 from googleapiclient.errors import HttpError
 
 from connectors_pipeline.domain.errors import (
+    AuthExpiredError,
     AuthRevokedError,
     ConfigurationError,
     ConnectorError,
@@ -95,8 +96,9 @@ def _classify_http_error(
     if status == 400 and operation == "export":
         return UnsupportedContentError(message)  # Drive answers 400 to a target it cannot produce
     if status == 401:
-        # AuthorizedHttp already refreshed (twice) and replayed; the grant is no longer good
-        return AuthRevokedError(message)
+        # AuthorizedHttp already refreshed and replayed. The refresh succeeded, so the grant stands
+        # (a revoked one fails at the token endpoint): retry rather than ask for a reconnect.
+        return AuthExpiredError(message)
     if status == 404:
         return NotFoundError(message)
     if status == 408 or status >= 500:

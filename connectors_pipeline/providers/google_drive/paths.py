@@ -34,9 +34,14 @@ def folder_from(meta: dict[str, Any]) -> Folder:
     return Folder(meta["id"], meta.get("name") or meta["id"], tuple(meta.get("parents") or ()))
 
 
+def without_nul(name: str) -> str:
+    """Drive names may hold NUL, which no PostgreSQL text column can store; U+FFFD marks where it was."""
+    return name.replace("\x00", "\ufffd")
+
+
 def clean_name(name: str) -> str:
     """A path segment: '/' inside a Drive name would otherwise invent a folder level."""
-    return (name or "").replace("/", "\u2215").strip() or "untitled"
+    return without_nul(name or "").replace("/", "\u2215").strip() or "untitled"
 
 
 class PathResolver:
@@ -136,7 +141,7 @@ def to_item(meta: dict[str, Any], paths: tuple[str, ...]) -> RemoteItem:
     return RemoteItem(
         provider=PROVIDER_NAME,
         external_id=meta["id"],
-        name=meta.get("name") or meta["id"],
+        name=without_nul(meta.get("name") or meta["id"]),
         mime_type=meta.get("mimeType") or "application/octet-stream",
         paths=paths,
         size=int(size)

@@ -18,8 +18,10 @@ from connectors_pipeline.providers.base import (
 from connectors_pipeline.providers.google_drive.changes import has_changes, list_changes, start_page_token
 from connectors_pipeline.providers.google_drive.client import DriveClient
 from connectors_pipeline.providers.google_drive.fetch import fetch_item
-from connectors_pipeline.providers.google_drive.listing import DriveLister, ListingStats
-from connectors_pipeline.providers.google_drive.paths import PROVIDER_NAME
+from connectors_pipeline.providers.google_drive.listing import DriveLister, ListingStats, get_file
+from connectors_pipeline.providers.google_drive.paths import PROVIDER_NAME, to_item
+from connectors_pipeline.resilience import CallGuard
+from connectors_pipeline.resilience.guard import UNGUARDED
 
 DRIVE_SCOPES: tuple[str, ...] = ("https://www.googleapis.com/auth/drive.readonly",)
 MIB = 1024 * 1024
@@ -33,8 +35,9 @@ class GoogleDriveProvider:
     share one Credentials object whose refresh is serialised by a lock, and a refreshed token is
     handed to `save_tokens` exactly once. `save_tokens` may therefore be called from any thread.
 
-    No retries happen here (`num_retries=0`); every failure surfaces as a typed domain error for
-    the shared resilience layer to act on.
+    Every request goes through `guard` (connectors_pipeline.resilience): the library's own retries
+    are off (`num_retries=0`), failures are translated to typed domain errors, and the guard retries,
+    rate-limits and breaks the circuit for the account.
     """
 
     name = PROVIDER_NAME
@@ -47,13 +50,16 @@ class GoogleDriveProvider:
         *,
         page_size: int = 1000,
         download_chunk_bytes: int = 8 * MIB,
-        timeout: float = 60.0,
+        timeout: float | None = None,  # default: the guard's request timeout
+        guard: CallGuard = UNGUARDED,
     ):
         if not 1 <= page_size <= 1000:
             raise ValueError("page_size must be between 1 and 1000")
         if download_chunk_bytes < 1:
             raise ValueError("download_chunk_bytes must be positive")
-        self._client = DriveClient(client, tokens, save_tokens, timeout=timeout)
+        self._client = DriveClient(
+            client, tokens, save_tokens, timeout=timeout or guard.retry.request_timeout_seconds, guard=guard
+        )
         self.page_size = page_size
         self.download_chunk_bytes = download_chunk_bytes
         self.last_listing_stats: ListingStats | None = None
@@ -80,6 +86,10 @@ class GoogleDriveProvider:
 
     def has_changes(self, cursor: str, scopes: Sequence[Scope]) -> bool:
         return has_changes(self._client, cursor, any(scope.include_shared_drives for scope in scopes))
+
+    def locate(self, external_id: str) -> RemoteItem | None:
+        meta = get_file(self._client, external_id)
+        return to_item(meta, ()) if meta is not None else None
 
     def fetch(self, item: RemoteItem, plan: ExportPlan, out: BinaryIO) -> Provenance:
         """Stream the item into `out`; `out` must be seekable for export fallbacks to discard a failure."""
