@@ -242,8 +242,8 @@ def test_a_hung_poll_is_passed_over_and_a_slow_one_is_not_polled_twice(forty_acc
         return real_poll(services, key)
 
     monkeypatch.setattr(change_sensor, "poll_account", poll_account)
-    monkeypatch.setattr(change_sensor, "TICK_BUDGET_SECONDS", 0.1)
-    monkeypatch.setattr(change_sensor, "POLL_GRACE_SECONDS", 4.0)
+    monkeypatch.setattr(change_sensor, "TICK_BUDGET_SECONDS", 0.0)  # one batch of polls per tick
+    monkeypatch.setattr(change_sensor, "POLL_GRACE_SECONDS", 4.0)  # the batch's time to answer
     state.reset_requests()
     try:
         first, seconds = evaluate(instance)

@@ -21,9 +21,9 @@ def failing():
     raise TransientError("HTTP 503")
 
 
-def opened(store, key: str) -> CallGuard:
+def opened(store, key: str, settings: BreakerSettings = SETTINGS) -> CallGuard:
     """A guard whose breaker `threshold` failed calls have opened."""
-    guard = CallGuard(ONCE, breaker=CircuitBreaker(store, key, SETTINGS))
+    guard = CallGuard(ONCE, breaker=CircuitBreaker(store, key, settings))
     for _ in range(SETTINGS.threshold):
         with pytest.raises(TransientError):
             guard.call(failing)
@@ -160,7 +160,7 @@ def test_it_counts_calls_that_failed_after_their_retries_not_attempts(store, acc
 
 def test_a_rejection_while_open_writes_nothing(store, account, monkeypatch):
     key = account.partition_key
-    guard = opened(store, key)
+    guard = opened(store, key, BreakerSettings(threshold=3, cooldown_seconds=60, refresh_seconds=0.0))
     claims = []
     monkeypatch.setattr(store, "claim_breaker_probe", lambda *args: claims.append(args) or False)
 
