@@ -64,16 +64,19 @@ def poll_account(services: SyncServices, partition_key: str) -> Poll | None:
     cursor = SyncCursor.decode(committed)
     scopes = scopes_from_sources(store.list_sources(partition_key))
     reason = cursor.snapshot_needed(scopes, services.policy)
-    if reason is None and store.count_items(partition_key, *RETRY_STATUSES):
-        reason = "retry_items"  # the cursor moved on; these items wait for a sync to fetch them again
     if reason is not None:
         return Poll(partition_key, committed, reason)
     try:
         provider = services.provider(partition_key, retries=False)  # the next tick is the retry
         try:
-            return Poll(partition_key, committed, "changes" if provider.has_changes(cursor.token, scopes) else None)
+            if provider.has_changes(cursor.token, scopes):
+                return Poll(partition_key, committed, "changes")
         finally:
             getattr(provider, "close", lambda: None)()
+        if store.count_items(partition_key, *RETRY_STATUSES):
+            # The cursor moved on; these items wait for a sync to fetch them again.
+            return Poll(partition_key, committed, "retry_items")
+        return Poll(partition_key, committed, None)
     except StaleCursorError:
         return Poll(partition_key, committed, "stale_cursor")
     except AuthRevokedError as exc:
@@ -126,7 +129,10 @@ def _cursor_tag(poll: Poll) -> str:
     if poll.held_back is not None:
         # One run per held-back job: a backlog worked off run by run keeps the same cursor.
         return f"{poll.partition_key}:job-{poll.held_back.id}"
-    return f"{poll.partition_key}:{hashlib.sha256(poll.cursor.encode()).hexdigest()[:16]}"
+    tag = f"{poll.partition_key}:{hashlib.sha256(poll.cursor.encode()).hexdigest()[:16]}"
+    # Retrying failed items has its own budget of runs: items that keep failing at a cursor must not
+    # use up the runs that new changes at that same cursor need.
+    return f"{tag}:retry" if poll.reason == "retry_items" else tag
 
 
 def next_run_key(instance: dg.DagsterInstance, store: Store, poll: Poll) -> str | None:

@@ -126,6 +126,26 @@ def test_a_run_killed_mid_sync_is_requested_again(drive_world):
     assert again.partition_key == drive_world.key and again.run_key.endswith(":1")
 
 
+def test_items_that_keep_failing_do_not_hold_back_new_changes(drive_world):
+    job = defs.resolve_job_def("google_drive_sync")
+    assert job.execute_in_process(partition_key=drive_world.key, instance=drive_world.instance).success
+    [item] = list(drive_world.store.load_items(drive_world.key, statuses=["synced"]).values())[:1]
+    drive_world.store.record_error(drive_world.key, item.external_id, "TransientError: HTTP 503")
+    first, _ = evaluate(drive_world.instance)
+    [retry] = first.run_requests
+    assert retry.tags["connectors/trigger"] == "retry_items"
+    # Every retry run at this cursor failed for good: the retry budget is spent.
+    tags = {**retry.tags, "dagster/partition": drive_world.key}
+    for _ in range(MAX_ATTEMPTS):
+        drive_world.instance.create_run_for_job(job, tags=tags, status=dg.DagsterRunStatus.FAILURE)
+    assert evaluate(drive_world.instance, first.cursor)[0].run_requests == []
+
+    drive_world.state.drive(drive_world.account.email).create_file("later.txt", None, "text/plain", b"later")
+    [changed] = evaluate(drive_world.instance, first.cursor)[0].run_requests
+
+    assert changed.tags["connectors/trigger"] == "changes" and changed.partition_key == drive_world.key
+
+
 def test_a_new_folder_source_or_a_stale_cursor_requests_a_run(drive_world):
     job = defs.resolve_job_def("google_drive_sync")
     assert job.execute_in_process(partition_key=drive_world.key, instance=drive_world.instance).success
