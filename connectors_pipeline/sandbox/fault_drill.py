@@ -56,12 +56,11 @@ class RunResult(Protocol):
 class Convergence:
     runs: int = 0  # sync runs until nothing was left to fetch
     runs_retried: int = 0  # runs beyond the first, plus steps Dagster retried within runs
-    failed_runs: int = 0
     requests_retried: int = 0  # by the resilience layer, inside the runs
     seconds: float = 0.0
 
     def add(self, other: Convergence) -> None:
-        for name in ("runs", "runs_retried", "failed_runs", "requests_retried", "seconds"):
+        for name in ("runs", "runs_retried", "requests_retried", "seconds"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
@@ -130,7 +129,6 @@ def sync_until_converged(run_sync: Callable[[], RunResult], store: Store, key: s
         result = run_sync()
         outcome.runs += 1
         outcome.runs_retried += (outcome.runs > 1) + result.step_retries
-        outcome.failed_runs += not result.success
         job = store.find_job(key, result.run_id)
         outcome.requests_retried += int(job.counts.get("requests_retried", 0)) if job is not None else 0
         if result.success and not store.count_items(key, *UNFINISHED):

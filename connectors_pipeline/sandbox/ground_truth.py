@@ -60,14 +60,15 @@ def drive_truth(drive, known: set[str], policy: OrgPolicy, root: str | None = No
             truth[file_id] = ("skipped:trashed", None)
         else:
             own = {in_scope[file_id][1]} if file_id in in_scope else set()
-            reason = _policy_skip(f, policy)
+            reason = policy_skip(f, policy)
             truth[file_id] = (
                 (f"skipped:{reason}", None) if reason else (INGESTED, own | shortcut_paths.get(file_id, set()))
             )
     return truth
 
 
-def _policy_skip(f, policy: OrgPolicy) -> str | None:
+def policy_skip(f, policy: OrgPolicy) -> str | None:
+    """The policy's skip reason for a sandbox file or a corpus entry (both have mime_type and content)."""
     file_type = file_type_of(f.mime_type)
     if file_type is None:
         return "unsupported_type"

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from connectors_pipeline.domain.file_types import file_type_of
 from connectors_pipeline.domain.policy import OrgPolicy
 from connectors_pipeline.sandbox.corpus import CorpusFile
-from connectors_pipeline.sandbox.ground_truth import INGESTED, differences, drive_truth, vault_state
+from connectors_pipeline.sandbox.ground_truth import INGESTED, differences, drive_truth, policy_skip, vault_state
 
 __all__ = ["INGESTED", "actual_by_id", "differences", "drive_truth", "expected_by_id", "vault_state"]
 
@@ -16,13 +15,8 @@ def expected_outcome(entry: CorpusFile, policy: OrgPolicy) -> str | None:
         return None
     if entry.trashed:
         return "skipped:trashed"
-    file_type = file_type_of(entry.mime_type)
-    if file_type is None:
-        return "skipped:unsupported_type"
-    if file_type not in policy.allowed_file_types:
-        return "skipped:policy_file_type"
-    if entry.content is not None and len(entry.content) > policy.max_file_size_bytes:
-        return "skipped:policy_max_size"
+    if (reason := policy_skip(entry, policy)) is not None:
+        return f"skipped:{reason}"
     if entry.label == "export_too_large":
         return "skipped:export_too_large"
     return INGESTED
