@@ -11,6 +11,7 @@ from connectors_pipeline.domain.errors import ExtractionError
 from connectors_pipeline.domain.file_types import DOCX
 from connectors_pipeline.extract.csv import extract_csv
 from connectors_pipeline.extract.docx import extract_docx
+from connectors_pipeline.extract.email import extract_email
 from connectors_pipeline.extract.html import extract_html
 from connectors_pipeline.extract.markdown import extract_markdown
 from connectors_pipeline.extract.model import DEFAULT_LIMITS, Extracted, ExtractionLimits, too_long
@@ -33,6 +34,7 @@ _BY_MIME: dict[str, tuple[str, Extractor]] = {
     "text/tab-separated-values": ("csv", partial(extract_csv, delimiter="\t")),
     "application/pdf": ("pdf", lambda path, limits, _charset: extract_pdf(path, limits)),
     DOCX: ("docx", lambda path, limits, _charset: extract_docx(path, limits)),
+    "message/rfc822": ("email", extract_email),
 }
 
 # Upstream often labels files generically; then the file name is the only hint there is.
@@ -47,6 +49,7 @@ _MIME_BY_SUFFIX = {
     ".tsv": "text/tab-separated-values",
     ".pdf": "application/pdf",
     ".docx": DOCX,
+    ".eml": "message/rfc822",
 }
 
 
@@ -60,6 +63,7 @@ _KIND_LABEL = {
     "text": "plain text",
     "html": "HTML",
     "csv": "CSV text",
+    "email": "an e-mail message",
 }
 
 
