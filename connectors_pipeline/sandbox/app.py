@@ -12,9 +12,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from connectors_pipeline.sandbox import discovery, drive, drive_media, google_oauth
+from connectors_pipeline.sandbox import discovery, drive, drive_media, gmail_api, google_oauth, notion_api, notion_oauth
 from connectors_pipeline.sandbox.errors import json_response
 from connectors_pipeline.sandbox.fault_responses import quiet_deliberate_cuts, serve_fault
+from connectors_pipeline.sandbox.notion_faults import json_fields
 from connectors_pipeline.sandbox.request_body import read_body, replay_body
 from connectors_pipeline.sandbox.state import SandboxState
 
@@ -44,6 +45,11 @@ class SandboxMiddleware:
                 query = b"&".join(p for p in (scope.get("query_string", b""), body) if p)
                 scope = {**scope, "method": "GET", "query_string": query}
                 body = b""
+            receive = replay_body(body, receive)
+        elif scope["method"] == "POST" and scope["path"] == "/v1/oauth/token":
+            # Notion's token endpoint takes JSON; read ahead so invalid_grant faults see the grant type.
+            body = await read_body(receive)
+            form = json_fields(body)
             receive = replay_body(body, receive)
         path: str = scope["path"]
         raw_query = scope.get("query_string", b"").decode("latin-1")
@@ -79,6 +85,10 @@ def create_app(state: SandboxState) -> Starlette:
         *google_oauth.routes,
         *drive.routes,
         *drive_media.routes,
+        *notion_oauth.routes,
+        *notion_api.routes,
+        *notion_api.fallback_routes,  # keep last among /v1/ routes
+        *gmail_api.routes,
     ]
     quiet_deliberate_cuts()
     app = Starlette(routes=routes, middleware=[Middleware(SandboxMiddleware, state=state)])

@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from connectors_pipeline.sandbox.errors import auth_error, google_error, oauth_error
 from connectors_pipeline.sandbox.faults import FaultKind, FaultRule
+from connectors_pipeline.sandbox.notion_faults import NOTION_PATHS, notion_fault_response
 from connectors_pipeline.sandbox.request_body import read_body, replay_body, until_disconnect
 from connectors_pipeline.sandbox.state import SandboxState
 
@@ -67,6 +68,8 @@ async def serve_fault(
 
 def error_response(rule: FaultRule, path: str) -> Response:
     """The failure in the shape the endpoint's real counterpart uses."""
+    if path.startswith(NOTION_PATHS):
+        return notion_fault_response(rule)
     p = rule.params
     headers = {"Retry-After": f"{p.retry_after:g}"} if p.retry_after is not None else {}
     match rule.kind:

@@ -54,6 +54,15 @@ class KindSpec:
 
 
 _DRIVE_API = r"^/drive/"
+# Kinds that only Google's APIs have; Notion's API lives under /v1/ (its shapes: notion_faults.py).
+GOOGLE_ONLY_KINDS = frozenset({FaultKind.STALE_PAGE_TOKEN, FaultKind.EXPORT_TOO_LARGE, FaultKind.RATE_LIMIT_403})
+
+
+def aims_at_notion(pattern: str) -> bool:
+    """Whether a fault's path regex targets Notion's API (it starts at /v1/)."""
+    return pattern.lstrip("^").startswith("/v1/")
+
+
 KIND_SPECS: dict[FaultKind, KindSpec] = {
     FaultKind.HTTP_ERROR: KindSpec(None, {"status": None, "reason": None, "message": None, "retry_after": None}),
     FaultKind.RATE_LIMIT_429: KindSpec(_DRIVE_API, {"retry_after": 0.1}),
@@ -65,7 +74,8 @@ KIND_SPECS: dict[FaultKind, KindSpec] = {
     FaultKind.SERVER_ERROR: KindSpec(
         _DRIVE_API,
         {"status": 503, "reason": "backendError", "retry_after": None},
-        {"status": frozenset({500, 502, 503, 504}), "reason": frozenset({"backendError", "internalError"})},
+        # 529 is Notion's service_overload; on /v1/ 502 is an HTML page (notion_faults.py).
+        {"status": frozenset({500, 502, 503, 504, 529}), "reason": frozenset({"backendError", "internalError"})},
     ),
     FaultKind.LATENCY: KindSpec(_DRIVE_API, {"seconds": 0.1}),
     FaultKind.TIMEOUT: KindSpec(
@@ -153,6 +163,8 @@ class FaultsMixin:
         pattern = path if path is not None else KIND_SPECS[kind].path
         if pattern is None:
             raise TypeError(f"{kind} needs a path regex")
+        if kind in GOOGLE_ONLY_KINDS and aims_at_notion(pattern):
+            raise ValueError(f"{kind} is a Google failure with no Notion counterpart; it cannot aim at {pattern!r}")
         if rate is not None and not 0 <= rate <= 1:
             raise ValueError("rate is a probability, between 0 and 1")
         if times is not None and times < 1:

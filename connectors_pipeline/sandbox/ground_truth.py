@@ -103,3 +103,57 @@ def differences(truth: dict[str, tuple], vault: dict[str, tuple]) -> dict[str, t
     return {
         key: (truth.get(key), vault.get(key)) for key in truth.keys() | vault.keys() if truth.get(key) != vault.get(key)
     }
+
+
+# Gmail: the places a person sees (system labels) and user labels become paths, as "Inbox/Subject".
+_GMAIL_PLACES = {"INBOX": "Inbox", "SENT": "Sent", "STARRED": "Starred", "DRAFT": "Drafts"}
+
+
+def _subject(raw: bytes) -> str:
+    import email
+    import email.policy
+
+    subject = str(email.message_from_bytes(raw, policy=email.policy.default).get("Subject") or "").strip()
+    return subject.replace("/", "\u2215") or "(no subject)"
+
+
+def mailbox_truth(mailbox, known: set[str], label_root: str | None = None) -> dict[str, tuple]:
+    """What the vault should say about every message of a sandbox mailbox (scope: a label id, or all)."""
+    truth: dict[str, tuple] = {}
+    for message in mailbox.messages.values():
+        labels = set(message.label_ids)
+        if label_root is not None and label_root not in labels:
+            if message.id in known:
+                truth[message.id] = ("deleted:moved_out_of_scope", None)
+            continue
+        if labels & {"TRASH", "SPAM"}:
+            truth[message.id] = ("skipped:trashed", None)
+            continue
+        subject = _subject(message.raw)
+        places = [name for label, name in _GMAIL_PLACES.items() if label in labels]
+        places += sorted(
+            mailbox.labels[label].name for label in labels if label in mailbox.labels and label.startswith("Label_")
+        )
+        truth[message.id] = (INGESTED, {f"{place}/{subject}" for place in places} or {f"All Mail/{subject}"})
+    for gone in known - set(mailbox.messages):
+        truth[gone] = ("deleted:deleted", None)
+    return truth
+
+
+def workspace_truth(workspace, known: set[str]) -> dict[str, tuple]:
+    """What the vault should say about every page and data source of a sandbox Notion workspace.
+
+    Trashed items the pipeline never saw stay unknown (Notion lists no trash); ones it knew are
+    skipped as trashed. Deleted or unshared ones it knew are deleted (Notion answers 404 to both).
+    """
+    truth: dict[str, tuple] = {}
+    visible = {item["id"]: item for item in workspace.visible_items()}
+    for item_id, item in visible.items():
+        if item["in_trash"]:
+            if item_id in known:
+                truth[item_id] = ("skipped:trashed", None)
+            continue
+        truth[item_id] = (INGESTED, {"/".join(_segment(title) for title in item["path"])})
+    for gone in known - set(visible):
+        truth[gone] = ("deleted:deleted", None)
+    return truth

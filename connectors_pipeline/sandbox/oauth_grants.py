@@ -157,11 +157,20 @@ class OAuthGrantsMixin:
             return None
         return self._register_grant(email, client_id, tuple(scopes), refresh_token)
 
-    def issue_access_token(self, grant: Grant, scopes: tuple[str, ...] | None = None) -> str:
+    def issue_access_token(
+        self,
+        grant: Grant,
+        scopes: tuple[str, ...] | None = None,
+        *,
+        ttl: float | None = None,
+        prefix: str = "ya29.sandbox-",
+    ) -> str:
+        """A new access token of the grant, living `ttl` seconds (default access_token_ttl; inf: forever)."""
         with self.lock:
-            token = self._secret("ya29.sandbox-", 100)
+            token = self._secret(prefix, 100)
+            lifetime = self.access_token_ttl if ttl is None else ttl
             self._access[token] = AccessToken(
-                grant.grant_id, grant.email, scopes or grant.scopes, time.monotonic() + self.access_token_ttl
+                grant.grant_id, grant.email, scopes or grant.scopes, time.monotonic() + lifetime
             )
             return token
 

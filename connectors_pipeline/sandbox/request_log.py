@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 import threading
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 
 
 @dataclass
@@ -15,6 +16,7 @@ class RequestRecord:
     status: int = 0  # 0 while unanswered, and for a request whose client hung up first
     user: str | None = None
     fault: str | None = None  # the FaultKind that answered it, if one did
+    at: float = field(default_factory=time.monotonic)  # when it arrived, for request rates
 
 
 class RequestLogMixin:

@@ -61,4 +61,5 @@ def sandbox_client_config(base_url: str) -> OAuthClientConfig:
         token_uri=f"{base}/token",
         revoke_uri=f"{base}/revoke",
         discovery_url=f"{base}/discovery/v1/apis/{{api}}/{{apiVersion}}/rest",
+        api_base_url=base,  # Notion's API (notion-client appends /v1/)
     )

@@ -10,6 +10,9 @@ from datetime import UTC, datetime, timedelta
 
 from connectors_pipeline.sandbox.drive_state import DriveAccount, identity_of
 from connectors_pipeline.sandbox.faults import FaultRule, FaultsMixin
+from connectors_pipeline.sandbox.gmail_state import Mailbox
+from connectors_pipeline.sandbox.notion_limits import NotionRateLimiter
+from connectors_pipeline.sandbox.notion_state import NotionWorkspace
 from connectors_pipeline.sandbox.oauth_grants import (
     SANDBOX_CLIENT_ID,
     SANDBOX_CLIENT_SECRET,
@@ -65,6 +68,12 @@ class SandboxState(OAuthGrantsMixin, RequestLogMixin, FaultsMixin):
         self.clients: dict[str, str] = {SANDBOX_CLIENT_ID: SANDBOX_CLIENT_SECRET}
         self.users: dict[str, User] = {}
         self._drives: dict[str, DriveAccount] = {}
+        self._mailboxes: dict[str, Mailbox] = {}
+        self._notion: dict[str, NotionWorkspace] = {}
+        # Notion's request limit: (requests a second, burst) per access token; None (default) is off.
+        self.notion_rate_limit: tuple[float, float] | None = None
+        self.notion_rate_limited = 0  # requests refused with 429 by that limit
+        self.notion_limiter = NotionRateLimiter()
         self._codes: dict[str, AuthCode] = {}
         self._grants: dict[int, Grant] = {}
         self._refresh: dict[str, int] = {}
@@ -101,6 +110,21 @@ class SandboxState(OAuthGrantsMixin, RequestLogMixin, FaultsMixin):
                 now=self._mutation_time,
                 identity=self.identity,
             )
+            self._mailboxes[email] = Mailbox(
+                email,
+                self.lock,
+                mutation_time=self._mutation_time,
+                clock=self.clock.now,
+                seed=f"gmail-{self.seed}-{email}",  # its own RNG: mail never shifts Drive's seeded ids
+            )
+            self._notion[email] = NotionWorkspace(
+                email,
+                user.display_name,
+                self.lock,
+                mutation_time=self._mutation_time,
+                clock=self.clock.now,
+                seed=f"notion-{self.seed}-{email}",  # its own RNG: Notion never shifts Drive's seeded ids
+            )
             return user
 
     def identity(self, email: str) -> tuple[str, str]:
@@ -118,3 +142,23 @@ class SandboxState(OAuthGrantsMixin, RequestLogMixin, FaultsMixin):
             if email not in self._drives:
                 raise KeyError(f"no sandbox user {email!r}; call add_user first")
             return self._drives[email]
+
+    def notion(self, email: str) -> NotionWorkspace:
+        """The user's Notion workspace (matched case-insensitively, like mailbox)."""
+        with self.lock:
+            found = self._notion.get(email) or next(
+                (ws for key, ws in self._notion.items() if key.lower() == email.lower()), None
+            )
+            if found is None:
+                raise KeyError(f"no sandbox user {email!r}; call add_user first")
+            return found
+
+    def mailbox(self, email: str) -> Mailbox:
+        """The user's Gmail mailbox (matched case-insensitively, as a token's e-mail may be spelt)."""
+        with self.lock:
+            found = self._mailboxes.get(email) or next(
+                (box for key, box in self._mailboxes.items() if key.lower() == email.lower()), None
+            )
+            if found is None:
+                raise KeyError(f"no sandbox user {email!r}; call add_user first")
+            return found
