@@ -1,0 +1,1 @@
+"""Notion provider: pages and data sources synced as Markdown through notion-client."""
