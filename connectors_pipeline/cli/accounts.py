@@ -12,7 +12,7 @@ from connectors_pipeline.cli.runtime import current_principal, fail, open_store
 from connectors_pipeline.connect import connect_account, remove_account
 from connectors_pipeline.domain.errors import ConnectorError
 from connectors_pipeline.domain.policy import OrgPolicy
-from connectors_pipeline.providers.registry import PROVIDERS, provider_info
+from connectors_pipeline.providers.registry import KNOWN_PROVIDERS, provider_info
 from connectors_pipeline.settings import Settings
 
 DEFAULT_SANDBOX_URL = "http://127.0.0.1:8765"
@@ -24,7 +24,7 @@ def accounts() -> None:
 
 
 @accounts.command("connect")
-@click.argument("provider", type=click.Choice(sorted(PROVIDERS)))
+@click.argument("provider", type=click.Choice(sorted(KNOWN_PROVIDERS)))
 @click.option("--sandbox", "use_sandbox", is_flag=True, help="Connect a sandbox account; no browser needed.")
 @click.option(
     "--sandbox-url",
@@ -34,11 +34,11 @@ def accounts() -> None:
 @click.option("--headless", is_flag=True, help="Print the authorization URL and paste the redirect back.")
 @click.option("--login-hint", help="Which account to pick on the consent screen (sandbox: which user).")
 def connect(provider: str, use_sandbox: bool, sandbox_url: str, headless: bool, login_hint: str | None) -> None:
-    """Run the OAuth authorization-code flow (PKCE, loopback redirect) and store the tokens encrypted."""
-    spec = provider_info(provider)
+    """Run the provider's OAuth flow (loopback redirect) and store the tokens encrypted."""
     settings = Settings.from_env()
     principal = current_principal()
     try:
+        spec = provider_info(provider)  # refuses a provider whose feature flag is off, saying how to turn it on
         if use_sandbox:
             from connectors_pipeline.sandbox import sandbox_client_config
 
@@ -108,29 +108,52 @@ def remove(partition_key: str) -> None:
 
 @click.group()
 def sources() -> None:
-    """What of an account is synced: the whole drive (default) or registered folders."""
+    """What of an account is synced: all of it (default) or registered folders, pages, labels, queries."""
+
+
+_KIND_OPTIONS = {
+    "folder": "a Drive folder id",
+    "page": "a Notion page id",
+    "database": "a Notion database id",
+    "label": "a Gmail label id (see the label list in Gmail's settings)",
+    "query": "a Gmail search query, e.g. 'from:billing@example.com'",
+}
 
 
 @sources.command("add")
 @click.argument("partition_key")
-@click.option("--folder", "folder_id", required=True, help="Provider id of the folder.")
-@click.option("--name", default=None, help="A label for the folder.")
+@click.argument("root", required=False)
+@click.option("--kind", type=click.Choice(sorted(_KIND_OPTIONS)), help="Default: the provider's first kind.")
+@click.option("--folder", "folder_id", default=None, help="Shorthand for ROOT with --kind folder.")
+@click.option("--name", default=None, help="A label for the source.")
 @click.option("--recursive/--no-recursive", default=True, show_default=True)
-def add_source(partition_key: str, folder_id: str, name: str | None, recursive: bool) -> None:
+def add_source(
+    partition_key: str, root: str | None, kind: str | None, folder_id: str | None, name: str | None, recursive: bool
+) -> None:
+    (
+        """Sync only registered roots of an account: Drive folders, Notion pages or databases, Gmail labels
+    or queries (ROOT is one of: """
+        + "; ".join(f"{k}: {v}" for k, v in _KIND_OPTIONS.items())
+        + ")."
+    )
+    if folder_id is not None:
+        root, kind = folder_id, kind or "folder"
+    if not root:
+        raise click.UsageError("give the source's ROOT (or --folder ID)")
     scope = current_principal().scope
     with open_store(Settings.from_env()) as store:
         try:
-            store.get_account(partition_key, scope=scope)  # only an account the person may see
+            account = store.get_account(partition_key, scope=scope)  # only an account the person may see
+            kinds = provider_info(account.provider).source_kinds
+            kind = kind or kinds[0]
+            if kind not in kinds:
+                raise click.UsageError(f"{account.provider} sources are {', '.join(kinds)}, not {kind}")
             source = store.add_source(
-                partition_key,
-                kind="folder",
-                external_id=folder_id,
-                name=name or folder_id,
-                recursive=recursive,
+                partition_key, kind=kind, external_id=root, name=name or root, recursive=recursive
             )
         except ConnectorError as exc:
             raise fail(exc) from exc
-    click.echo(f"Added folder {shown(source.name)} to {partition_key}; the next sync covers only registered folders.")
+    click.echo(f"Added {kind} {shown(source.name)} to {partition_key}; the next sync covers only registered sources.")
 
 
 @sources.command("list")
@@ -143,7 +166,7 @@ def list_sources(partition_key: str | None) -> None:
         except ConnectorError as exc:
             raise fail(exc) from exc
     if not rows:
-        click.echo("No sources registered: accounts sync their whole drive.")
+        click.echo("No sources registered: accounts sync everything they can see.")
     for s in rows:
         state = "enabled" if s.enabled else "disabled"
         click.echo(

@@ -1,5 +1,5 @@
 """What every benchmark starts from: a throwaway home, store and Dagster instance, a running sandbox,
-and its bench user's Drive connected as an account partition."""
+and its bench user's account (Drive unless told otherwise) connected as an account partition."""
 
 from __future__ import annotations
 
@@ -31,8 +31,8 @@ class BenchAccount:
 
 
 @contextmanager
-def bench_account(state) -> Iterator[BenchAccount]:
-    """`state` already holds BENCH_USER's seeded drive."""
+def bench_account(state, provider: str = "google_drive") -> Iterator[BenchAccount]:
+    """`state` already holds BENCH_USER's seeded drive, workspace or mailbox."""
     from connectors_pipeline.sandbox import SandboxServer, sandbox_client_config
 
     with tempfile.TemporaryDirectory(prefix="connectors-bench-") as tmp:
@@ -49,10 +49,10 @@ def bench_account(state) -> Iterator[BenchAccount]:
             account = connect_account(
                 store,
                 OrgPolicy(),
-                "google_drive",
+                provider,
                 sandbox_client_config(server.url),
                 mode="sandbox",
                 login_hint=BENCH_USER,
             )
-            instance.add_dynamic_partitions("google_drive_accounts", [account.partition_key])
+            instance.add_dynamic_partitions(f"{provider}_accounts", [account.partition_key])
             yield BenchAccount(settings, store, instance, account.partition_key)

@@ -45,3 +45,4 @@ class OAuthClientConfig(BaseModel):
     token_uri: str
     revoke_uri: str | None = None
     discovery_url: str | None = None  # None = the discovery document bundled with the client library
+    api_base_url: str | None = None  # None = the provider's production API (Notion: https://api.notion.com)

@@ -45,7 +45,15 @@ class UnsupportedContentError(ConnectorError):
 
 
 class StaleCursorError(ConnectorError):
-    """The change-feed cursor is invalid or expired; fall back to a snapshot."""
+    """The change-feed cursor is invalid or expired; fall back to a snapshot.
+
+    `reason` is recorded with the snapshot: "stale_cursor", or "periodic_walk" when a provider whose
+    feed misses changes (Notion search) asks for its regular full listing.
+    """
+
+    def __init__(self, message: str = "the change cursor is no longer valid", reason: str = "stale_cursor"):
+        super().__init__(message)
+        self.reason = reason
 
 
 class ExtractionError(ConnectorError):

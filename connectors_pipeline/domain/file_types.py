@@ -11,6 +11,10 @@ GOOGLE_SHORTCUT = "application/vnd.google-apps.shortcut"
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
+NOTION_PAGE = "application/vnd.notion.page"
+NOTION_DATABASE = "application/vnd.notion.database"  # a data source: its schema (its rows are pages)
+EMAIL = "message/rfc822"
+
 FILE_TYPE_BY_MIME: dict[str, str] = {
     "application/pdf": "pdf",
     DOCX: "docx",
@@ -23,6 +27,9 @@ FILE_TYPE_BY_MIME: dict[str, str] = {
     GOOGLE_SHEET: "google_sheet",
     GOOGLE_SLIDES: "google_slides",
     GOOGLE_DRAWING: "google_drawing",
+    NOTION_PAGE: "notion_page",
+    NOTION_DATABASE: "notion_database",
+    EMAIL: "email",
 }
 
 SUPPORTED_FILE_TYPES: frozenset[str] = frozenset(FILE_TYPE_BY_MIME.values())
@@ -44,4 +51,5 @@ def file_type_of(mime_type: str) -> str | None:
 
 
 def is_provider_native(mime_type: str) -> bool:
-    return mime_type.startswith("application/vnd.google-apps.")
+    """Documents that exist only inside their provider and are exported (rendered) to be fetched."""
+    return mime_type.startswith(("application/vnd.google-apps.", "application/vnd.notion."))

@@ -26,6 +26,9 @@ class RemoteItem:
     # Shared with the account by someone else: when it disappears, the account lost access to it
     # (unshared or deleted by its owner look the same from here). Owned items that disappear were deleted.
     owned_by_account: bool = True
+    # The version cannot prove the content unchanged: fetch again and let the text hash decide
+    # (Notion keeps edit times to the minute, so a page of the newest minute may have changed unseen).
+    recheck: bool = False
 
     @property
     def primary_path(self) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -42,6 +43,8 @@ class OrgPolicy(BaseModel):
     allowed_export_formats: frozenset[str] | None = None  # MIME types
     allowed_email_domains: frozenset[str] | None = None
     account_linking_role: Role | None = None  # None: anyone may connect an account
+    # How much of an e-mail enters the vault: headers only, or the body and allowed attachments too.
+    gmail_content: Literal["metadata", "full"] = "metadata"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> OrgPolicy:
@@ -63,6 +66,9 @@ class OrgPolicy(BaseModel):
         except ValueError as exc:
             raise ConfigurationError(f"ORG_CONNECTORS_MAX_FILE_SIZE_MB must be a number, got {max_mb!r}") from exc
         linking_role = env.get(LINKING_ROLE_ENV, "").strip()
+        gmail_content = env.get("ORG_CONNECTORS_GMAIL_CONTENT", "metadata").strip().lower() or "metadata"
+        if gmail_content not in ("metadata", "full"):
+            raise ConfigurationError(f"ORG_CONNECTORS_GMAIL_CONTENT must be metadata or full, got {gmail_content!r}")
         return cls(
             enabled_providers=_csv(env.get("ORG_CONNECTORS_ENABLED_PROVIDERS")),
             allowed_file_types=file_types if file_types is not None else SUPPORTED_FILE_TYPES,
@@ -72,6 +78,7 @@ class OrgPolicy(BaseModel):
             ),
             allowed_email_domains=_csv(env.get("ORG_CONNECTORS_ALLOWED_EMAIL_DOMAINS")),
             account_linking_role=Role.parse(linking_role, LINKING_ROLE_ENV) if linking_role else None,
+            gmail_content=gmail_content,
         )
 
     def fingerprint(self) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import BinaryIO, Protocol
 
 from connectors_pipeline.domain.credentials import OAuthClientConfig, OAuthTokens
@@ -22,11 +22,16 @@ class AccountProfile:
 
 @dataclass(frozen=True)
 class Scope:
-    """What of an account to sync: everything (no roots) or the given folder/page ids."""
+    """What of an account to sync: everything (no roots) or the given roots of one `kind`.
+
+    Kinds are the provider's (ProviderInfo.source_kinds): Drive folders, Notion pages and databases,
+    Gmail labels and search queries (a query's root is the query text).
+    """
 
     roots: tuple[str, ...] = ()
     recursive: bool = True
     include_shared_drives: bool = False
+    kind: str = "folder"
 
 
 @dataclass
@@ -44,15 +49,33 @@ class ChangeBatch:
 
 
 @dataclass(frozen=True)
+class AttachmentRules:
+    """Which parts of a container item (an e-mail's attachments) may be fetched along with it."""
+
+    allowed_file_types: frozenset[str] | None = None  # vault file types (domain/file_types.py); None: all
+    max_bytes: int | None = None
+
+    def allows(self, file_type: str | None, size: int) -> bool:
+        if file_type is None or (self.allowed_file_types is not None and file_type not in self.allowed_file_types):
+            return False
+        return self.max_bytes is None or size <= self.max_bytes
+
+
+@dataclass(frozen=True)
 class ExportPlan:
-    """For each provider-native MIME type, the export targets to try, best first."""
+    """What to fetch of an item and how: for each provider-native MIME type the export targets to try,
+    best first; how much of a message to take ("metadata": headers only, "full": body and the
+    attachments `attachments` allows)."""
 
     targets: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    message_content: str = "metadata"
+    attachments: AttachmentRules = AttachmentRules()
 
     def restricted_to(self, allowed: frozenset[str] | None) -> ExportPlan:
         if allowed is None:
             return self
-        return ExportPlan({src: tuple(t for t in tgts if t in allowed) for src, tgts in self.targets.items()})
+        targets = {src: tuple(t for t in tgts if t in allowed) for src, tgts in self.targets.items()}
+        return replace(self, targets=targets)
 
 
 TokenSaver = Callable[[OAuthTokens], None]
@@ -86,8 +109,15 @@ class Provider(Protocol):
 
 
 class ProviderFactory(Protocol):
-    """Builds a provider for one account; every request it makes goes through `guard`."""
+    """Builds a provider for one account; every request it makes goes through `guard`. `plan` is the
+    export plan the sync will fetch with, for providers whose listing depends on it (Gmail versions
+    its items by how much of a message is taken, so a change of plan fetches them again)."""
 
     def __call__(
-        self, client: OAuthClientConfig, tokens: OAuthTokens, save_tokens: TokenSaver, guard: CallGuard
+        self,
+        client: OAuthClientConfig,
+        tokens: OAuthTokens,
+        save_tokens: TokenSaver,
+        guard: CallGuard,
+        plan: ExportPlan | None = None,
     ) -> Provider: ...

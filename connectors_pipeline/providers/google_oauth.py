@@ -79,16 +79,18 @@ def _oauthlib_env(client: OAuthClientConfig) -> Iterator[None]:
                     os.environ[key] = value
 
 
-class _RedirectCatcher:
+class RedirectCatcher:
     """A one-shot loopback HTTP server that records the redirect the authorize endpoint sends."""
 
     def __init__(self, port: int):
         catcher = self
         self.path: str | None = None
+        self._arrived = threading.Event()
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
                 catcher.path = self.path
+                catcher._arrived.set()
                 body = b"Authorization received; you may close this window."
                 self.send_response(200)
                 self.send_header("Content-Type", "text/plain; charset=utf-8")
@@ -103,7 +105,11 @@ class _RedirectCatcher:
         self.redirect_uri = f"http://127.0.0.1:{self._server.server_port}/"
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
-    def __enter__(self) -> _RedirectCatcher:
+    def wait(self, timeout: float) -> None:
+        """Block until the browser comes back to the loopback server (or `timeout` seconds pass)."""
+        self._arrived.wait(timeout)
+
+    def __enter__(self) -> RedirectCatcher:
         self._thread.start()
         return self
 
@@ -114,7 +120,7 @@ class _RedirectCatcher:
         self._server.server_close()
 
 
-def _code_from_redirect(url: str, state: str) -> str:
+def code_from_redirect(url: str, state: str) -> str:
     params = parse_qs(urlsplit(url.strip()).query)
     if "error" in params:
         raise AuthRevokedError(f"authorization was not granted: {params['error'][0]}")
@@ -164,15 +170,15 @@ def authorize(
                 url, state = flow.authorization_url(**extra)
                 echo(f"Open this URL in a browser on any machine and approve access:\n\n    {url}\n")
                 echo("The browser then fails to load a http://localhost page; copy that page's full URL.")
-                flow.fetch_token(code=_code_from_redirect(prompt("Paste the full redirected URL: "), state))
+                flow.fetch_token(code=code_from_redirect(prompt("Paste the full redirected URL: "), state))
             elif mode == "sandbox":
-                with _RedirectCatcher(port) as catcher:
+                with RedirectCatcher(port) as catcher:
                     flow.redirect_uri = catcher.redirect_uri
                     url, state = flow.authorization_url(**extra)
                     httpx.get(url, follow_redirects=True, timeout=timeout).raise_for_status()
                 if catcher.path is None:
                     raise TransientError("the sandbox never redirected back to the loopback server")
-                flow.fetch_token(code=_code_from_redirect(catcher.path, state))
+                flow.fetch_token(code=code_from_redirect(catcher.path, state))
             else:
                 raise ConfigurationError(f"unknown authorization mode {mode!r}")
         except ConnectorError:

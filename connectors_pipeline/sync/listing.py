@@ -56,15 +56,15 @@ class ListingOutcome:
 
 
 def scopes_from_sources(sources: list[SourceRecord]) -> list[Scope]:
-    """No registered folder means the whole drive; otherwise the enabled folders, one scope per recursion."""
-    folders = [s for s in sources if s.enabled and s.kind == "folder"]
-    if not folders:
+    """No registered source means the whole account; otherwise the enabled sources, one scope for each
+    kind (folder, page, database, label, query) and recursion."""
+    enabled = [s for s in sources if s.enabled]
+    if not enabled:
         return [Scope()]
-    return [
-        Scope(roots=tuple(s.external_id for s in folders if s.recursive == recursive), recursive=recursive)
-        for recursive in (True, False)
-        if any(s.recursive == recursive for s in folders)
-    ]
+    groups: dict[tuple[str, bool], list[str]] = {}
+    for source in sorted(enabled, key=lambda s: (s.kind, not s.recursive, s.external_id)):
+        groups.setdefault((source.kind, source.recursive), []).append(source.external_id)
+    return [Scope(roots=tuple(roots), recursive=recursive, kind=kind) for (kind, recursive), roots in groups.items()]
 
 
 def snapshot_items(provider: Provider, scopes: list[Scope]) -> tuple[str | None, Iterator[RemoteItem]]:
@@ -102,7 +102,7 @@ def content_changed(item: RemoteItem, record: ItemRecord, version_seen: str | No
 
 
 def needs_fetch(item: RemoteItem, record: ItemRecord | None) -> bool:
-    if record is None:
+    if record is None or item.recheck:
         return True
     if record.status == "skipped" and record.skip_reason in CONTENT_SKIPS:
         return content_changed(item, record, record.version)
@@ -143,8 +143,8 @@ def _read_feed(
         return None, fallback
     try:
         batch = provider.changes(cursor.token, scopes)
-    except StaleCursorError:
-        return None, "stale_cursor"
+    except StaleCursorError as exc:
+        return None, exc.reason
     next_cursor = SyncCursor.taken(batch.next_cursor, scopes, services.policy)
     outcome = ListingOutcome(mode="incremental", cursor=next_cursor.encode())
     # Only the changed items are read: a quiet poll of a large account stays cheap.

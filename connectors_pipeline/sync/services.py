@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from connectors_pipeline.domain.policy import OrgPolicy
 from connectors_pipeline.domain.quotas import SyncQuotas
-from connectors_pipeline.providers.base import ExportPlan, Provider
+from connectors_pipeline.providers.base import AttachmentRules, ExportPlan, Provider
 from connectors_pipeline.providers.registry import provider_info
 from connectors_pipeline.resilience import BreakerSettings, CallGuard, CircuitBreaker, RetrySettings, shared_limiter
 from connectors_pipeline.store import Store
@@ -33,14 +33,15 @@ class SyncServices:
         guard = self.guard(partition_key, account.provider)
         if not retries:
             guard = CallGuard(self.retry.once(), limiter=guard.limiter, breaker=guard.breaker, stats=guard.stats)
-        return spec.factory(client, tokens, lambda fresh: self.store.update_tokens(partition_key, fresh), guard)
+        save = lambda fresh: self.store.update_tokens(partition_key, fresh)  # noqa: E731
+        return spec.factory(client, tokens, save, guard, self.export_plan(account.provider))
 
     def guard(self, partition_key: str, provider_name: str) -> CallGuard:
         """The account's guard: one per services object, so a step's stats cover all its providers' calls."""
         if partition_key not in self._guards:
             self._guards[partition_key] = CallGuard(
                 self.retry,
-                limiter=shared_limiter(partition_key, provider_info(provider_name).requests_per_second),
+                limiter=shared_limiter(partition_key, provider_info(provider_name).request_rate()),
                 breaker=CircuitBreaker(self.store, partition_key, self.breaker),
             )
         return self._guards[partition_key]
@@ -52,4 +53,8 @@ class SyncServices:
         return guard.stats.take() if guard is not None else {}
 
     def export_plan(self, provider_name: str) -> ExportPlan:
-        return provider_info(provider_name).default_export_plan.restricted_to(self.policy.allowed_export_formats)
+        """What the policy lets the sync fetch: export formats, how much of a message, which attachments."""
+        policy = self.policy
+        plan = provider_info(provider_name).default_export_plan.restricted_to(policy.allowed_export_formats)
+        attachments = AttachmentRules(policy.allowed_file_types, policy.max_file_size_bytes)
+        return replace(plan, message_content=policy.gmail_content, attachments=attachments)

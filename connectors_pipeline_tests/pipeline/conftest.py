@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import dagster as dg
@@ -81,4 +82,42 @@ def drive_world(connectors_env: Settings) -> Iterator[DriveWorld]:
         )
         instance.add_dynamic_partitions("google_drive_accounts", [account.partition_key])
         yield DriveWorld(state, server, corpus, ids, store, account, instance)
+    store.dispose()
+
+
+@dataclass
+class ProviderWorld:
+    """One sandbox account of `provider`, connected through the real flow, with its Dagster job."""
+
+    provider: str
+    state: SandboxState
+    server: SandboxServer
+    store: Store
+    account: AccountRecord
+    instance: dg.DagsterInstance
+
+    @property
+    def key(self) -> str:
+        return self.account.partition_key
+
+    def sync(self, mode: str | None = None):
+        from connectors_pipeline.definitions import defs
+
+        job = defs.resolve_job_def(f"{self.provider}_sync")
+        tags = {"connectors/mode": mode} if mode else None
+        result = job.execute_in_process(partition_key=self.key, instance=self.instance, tags=tags)
+        assert result.success
+        return result
+
+
+@contextmanager
+def provider_world(settings: Settings, provider: str, state: SandboxState) -> Iterator[ProviderWorld]:
+    """`state` holds USER's seeded drive, workspace or mailbox."""
+    store = Store.open(settings.database_url, resolve_keyring(settings, allow_demo_key=False))
+    with SandboxServer(state, port=0) as server, dg.instance_for_test() as instance:
+        account = connect_account(
+            store, OrgPolicy(), provider, sandbox_client_config(server.url), mode="sandbox", login_hint=USER
+        )
+        instance.add_dynamic_partitions(f"{provider}_accounts", [account.partition_key])
+        yield ProviderWorld(provider, state, server, store, account, instance)
     store.dispose()

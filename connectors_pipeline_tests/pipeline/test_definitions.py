@@ -7,8 +7,11 @@ import sys
 from pathlib import Path
 
 import dagster as dg
+import pytest
 
 from connectors_pipeline.definitions import defs
+from connectors_pipeline.domain.errors import ConfigurationError
+from connectors_pipeline.providers.registry import enabled_providers, provider_info
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -17,21 +20,26 @@ def test_definitions_are_loadable():
     dg.Definitions.validate_loadable(defs)
 
 
-def test_each_provider_has_three_partitioned_assets_a_job_and_an_accounts_sensor():
+@pytest.mark.parametrize("name", ["google_drive", "notion", "gmail"])
+def test_each_provider_has_three_partitioned_assets_a_job_and_an_accounts_sensor(name):
     keys = {key.to_user_string() for key in defs.resolve_all_asset_keys()}
-    assert {
-        "google_drive/file_listing",
-        "google_drive/exported_documents",
-        "google_drive/vault_items",
-    } <= keys
-    job = defs.resolve_job_def("google_drive_sync")
-    assert job.partitions_def == dg.DynamicPartitionsDefinition(name="google_drive_accounts")
-    assert defs.resolve_sensor_def("google_drive_accounts_sensor").default_status == dg.DefaultSensorStatus.RUNNING
-    assert defs.resolve_sensor_def("google_drive_changes_sensor").default_status == dg.DefaultSensorStatus.RUNNING
-    assert defs.resolve_schedule_def("google_drive_reconciliation").default_status == dg.DefaultScheduleStatus.RUNNING
+    assert {f"{name}/file_listing", f"{name}/exported_documents", f"{name}/vault_items"} <= keys
+    job = defs.resolve_job_def(f"{name}_sync")
+    assert job.partitions_def == dg.DynamicPartitionsDefinition(name=f"{name}_accounts")
+    assert defs.resolve_sensor_def(f"{name}_accounts_sensor").default_status == dg.DefaultSensorStatus.RUNNING
+    assert defs.resolve_sensor_def(f"{name}_changes_sensor").default_status == dg.DefaultSensorStatus.RUNNING
+    assert defs.resolve_schedule_def(f"{name}_reconciliation").default_status == dg.DefaultScheduleStatus.RUNNING
     # A run retry lists and fetches again instead of resuming at the failed step (which would commit
     # the cursor of an account whose listing or export had failed).
     assert job.tags["dagster/retry_strategy"] == "ALL_STEPS"
+
+
+def test_gmail_stays_out_of_the_code_location_without_its_feature_flag(monkeypatch):
+    assert set(enabled_providers({})) == {"google_drive", "notion"}
+    assert set(enabled_providers({"CONNECTORS_GMAIL_ENABLED": "1"})) == {"google_drive", "notion", "gmail"}
+    monkeypatch.delenv("CONNECTORS_GMAIL_ENABLED")
+    with pytest.raises(ConfigurationError, match="CONNECTORS_GMAIL_ENABLED=1"):
+        provider_info("gmail")
 
 
 def test_dagster_cli_validates_the_workspace():
