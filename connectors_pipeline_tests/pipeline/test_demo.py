@@ -1,4 +1,4 @@
-"""`connectors demo`, run as the README says (the installed console script), twice."""
+"""`connectors demo`, run as the README says (the installed console script), twice: Drive, Notion, Gmail."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from pathlib import Path
 
 from connectors_pipeline.domain.policy import OrgPolicy
 from connectors_pipeline.sandbox.corpus import generate_corpus
+from connectors_pipeline.sandbox.gmail_corpus import mail_corpus
 from connectors_pipeline_tests.pipeline.ground_truth import INGESTED, expected_outcome
 
 FILES = 24
@@ -42,15 +43,20 @@ def test_demo_ingests_allowed_files_and_a_second_run_ingests_nothing(tmp_path):
 
     first = run_demo(tmp_path / "home")
 
-    assert first["run_succeeded"] and first["failed_checks"] == []
-    assert first["sync_mode"] == "initial"
-    assert first["documents_ingested"] == outcomes.count(INGESTED)
-    assert first["skipped"] == expected_skips
+    drive, notion, gmail = (first["providers"][name] for name in ("google_drive", "notion", "gmail"))
+    for result in (drive, notion, gmail):
+        assert result["run_succeeded"] and result["failed_checks"] == [] and result["errors"] == 0
+        assert result["sync_mode"] == "initial" and result["documents_in_vault"] > 0
+    assert drive["documents_ingested"] == outcomes.count(INGESTED)
+    assert drive["skipped"] == expected_skips
+    assert gmail["documents_in_vault"] == len(mail_corpus())  # the demo takes bodies: Gmail's flag and mode on
     assert (tmp_path / "home" / "keys" / "demo.key").stat().st_mode & 0o777 == 0o600
     assert (tmp_path / "home" / "dagster" / "dagster.yaml").exists()
 
     second = run_demo(tmp_path / "home")
 
-    assert second["run_succeeded"] and second["documents_ingested"] == 0
-    assert second["sync_mode"] == "incremental"  # the restarted sandbox's change feed, read from the cursor
-    assert second["documents_in_vault"] == first["documents_in_vault"]
+    for name, result in second["providers"].items():
+        assert result["run_succeeded"] and result["documents_ingested"] == 0
+        # the restarted sandbox's change feeds, read from the cursors
+        assert result["sync_mode"] == "incremental"
+        assert result["documents_in_vault"] == first["providers"][name]["documents_in_vault"]

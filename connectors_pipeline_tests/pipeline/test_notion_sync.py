@@ -164,3 +164,40 @@ def test_a_page_source_syncs_only_its_subtree(notion_world):
     assert notion_world.ids["onboarding"] in ingested and notion_world.ids["day_one"] in ingested
     assert notion_world.ids["teams"] in ingested  # the inline database inside it
     assert notion_world.ids["handbook"] not in ingested and notion_world.ids["engineering"] not in ingested
+
+
+def test_the_change_sensor_polls_with_one_search_and_syncs_only_after_an_edit(notion_world):
+    import dagster as dg
+
+    from connectors_pipeline.definitions import defs
+
+    def evaluate(cursor=None):
+        sensor = defs.resolve_sensor_def("notion_changes_sensor")
+        with dg.build_sensor_context(
+            instance=notion_world.instance, definitions=defs, resources=defs.resources, cursor=cursor
+        ) as context:
+            return sensor(context)
+
+    notion_world.sync()
+    notion_world.state.reset_requests()
+    quiet = evaluate()
+    assert quiet.run_requests == []
+    assert [(r.method, r.path) for r in notion_world.state.requests] == [("POST", "/v1/search")]
+
+    later(notion_world)
+    notion_world.state.notion(USER).rename_page(notion_world.ids["day_one"], "Day One, revised")
+    changed = evaluate(quiet.cursor)
+
+    [request] = changed.run_requests
+    assert request.partition_key == notion_world.key
+
+
+def test_a_database_source_syncs_its_data_source_and_rows(notion_world):
+    database = notion_world.ids["projects_database"]
+    notion_world.store.add_source(notion_world.key, kind="database", external_id=database, name="Projects")
+
+    notion_world.sync()
+
+    ingested = {k for k, v in vault_state(notion_world.store, notion_world.key).items() if v[0] == "ingested"}
+    rows = {notion_world.ids[f"row:{name}"] for name in ("Vault", "Search", "Empty")}
+    assert ingested == {notion_world.ids["projects"]} | rows
