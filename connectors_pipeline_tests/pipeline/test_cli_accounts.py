@@ -86,3 +86,31 @@ def test_real_accounts_need_an_oauth_client(connectors_env, monkeypatch):
 
     assert result.exit_code != 0
     assert "CONNECTORS_GOOGLE_CLIENT_ID" in result.output
+
+
+def test_notion_and_gmail_connect_through_the_same_command_with_their_own_sources(connectors_env, sandbox):
+    state, server = sandbox
+    for provider in ("notion", "gmail"):
+        connected = invoke("accounts", "connect", provider, "--sandbox", "--sandbox-url", server.url)
+        assert connected.exit_code == 0, connected.output
+    listed = {a["provider"]: a for a in json.loads(invoke("accounts", "list", "--json").output)}
+    assert set(listed) == {"notion", "gmail"} and listed["gmail"]["email"] == USER
+    assert listed["notion"]["email"] == USER  # the workspace owner, from users.me
+
+    page = invoke("sources", "add", listed["notion"]["partition_key"], "abc123", "--kind", "page")
+    label = invoke("sources", "add", listed["gmail"]["partition_key"], "INBOX")  # a Gmail source is a label by default
+    wrong = invoke("sources", "add", listed["gmail"]["partition_key"], "x", "--kind", "folder")
+
+    assert page.exit_code == 0 and label.exit_code == 0, page.output + label.output
+    assert "gmail sources are label, query, not folder" in wrong.output
+    removed = invoke("accounts", "remove", listed["notion"]["partition_key"])
+    assert removed.exit_code == 0 and state.requests_to("^/v1/oauth/revoke$")
+
+
+def test_gmail_is_refused_with_how_to_enable_it_while_its_flag_is_off(connectors_env, sandbox, monkeypatch):
+    _, server = sandbox
+    monkeypatch.delenv("CONNECTORS_GMAIL_ENABLED")
+
+    result = invoke("accounts", "connect", "gmail", "--sandbox", "--sandbox-url", server.url)
+
+    assert result.exit_code != 0 and "CONNECTORS_GMAIL_ENABLED=1" in result.output
