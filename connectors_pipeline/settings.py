@@ -7,6 +7,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import unquote
 
 from connectors_pipeline.domain.errors import ConfigurationError
 
@@ -25,6 +26,31 @@ def _positive(env: Mapping[str, str], name: str) -> float | None:
     return value
 
 
+def _blob_location(env: Mapping[str, str], home: Path) -> tuple[Path, str | None]:
+    """(local blob root, remote URL or None) from CONNECTORS_BLOB_URL, which wins, or CONNECTORS_BLOB_ROOT.
+
+    A plain path and `file://` name the local folder store, so its layout stays exactly the default's;
+    anything else with a scheme is an fsspec URL, checked when the store opens (store/blob_urls.py).
+    """
+    root = Path(env.get("CONNECTORS_BLOB_ROOT") or home / "blobs")
+    raw = (env.get("CONNECTORS_BLOB_URL") or "").strip()
+    if not raw:
+        return root, None
+    scheme, separator, rest = raw.partition("://")
+    if not separator:
+        return Path(raw).expanduser(), None
+    if scheme.lower() == "file":
+        host, _, path = rest.partition("/")
+        if host not in ("", "localhost") or not path:
+            raise ConfigurationError(
+                f"CONNECTORS_BLOB_URL {raw!r} is not a local folder: write file:///absolute/path or a plain path"
+            )
+        return Path("/" + unquote(path)), None
+    if not rest.strip("/"):
+        raise ConfigurationError(f"CONNECTORS_BLOB_URL {raw!r} names no bucket or folder")
+    return root, raw.rstrip("/")
+
+
 @dataclass(frozen=True)
 class Settings:
     home: Path
@@ -35,21 +61,34 @@ class Settings:
     # Per-file bounds of text extraction; None keeps the defaults of extract.ExtractionLimits.
     extraction_timeout_seconds: float | None = None
     extraction_memory_mib: float | None = None
+    # An fsspec object-store URL (s3://bucket/prefix, gs://..., memory://...); None keeps the blobs in
+    # the local folder `blob_root`, which a remote store does not use.
+    blob_url: str | None = None
+    # How long a remote store's local copy may go unread before the cache sweep removes it.
+    blob_cache_hours: float | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
         home = Path(env.get("CONNECTORS_HOME") or ".connectors").expanduser().resolve()
+        blob_root, blob_url = _blob_location(env, home)
         return cls(
             home=home,
             database_url=env.get("CONNECTORS_DATABASE_URL") or f"sqlite:///{home / 'connectors.db'}",
-            blob_root=Path(env.get("CONNECTORS_BLOB_ROOT") or home / "blobs"),
+            blob_root=blob_root,
             dagster_home=Path(env.get("DAGSTER_HOME") or home / "dagster"),
             encryption_keys=env.get("CONNECTORS_ENCRYPTION_KEYS") or None,
             extraction_timeout_seconds=_positive(env, "CONNECTORS_EXTRACTION_TIMEOUT_SECONDS"),
             extraction_memory_mib=_positive(env, "CONNECTORS_EXTRACTION_MEMORY_MIB"),
+            blob_url=blob_url,
+            blob_cache_hours=_positive(env, "CONNECTORS_BLOB_CACHE_HOURS"),
         )
 
     @property
     def demo_key_file(self) -> Path:
         return self.home / "keys" / "demo.key"
+
+    @property
+    def blob_cache(self) -> Path:
+        """Where a remote blob store keeps local copies: written blobs and ones read for extraction."""
+        return self.home / "blob-cache"

@@ -11,7 +11,7 @@ from connectors_pipeline.domain.policy import OrgPolicy
 from connectors_pipeline.domain.quotas import SyncQuotas
 from connectors_pipeline.settings import Settings
 from connectors_pipeline.store import Store
-from connectors_pipeline.store.blobs import BlobStore
+from connectors_pipeline.store.blob_urls import open_blob_store
 from connectors_pipeline.store.cipher import resolve_keyring
 from connectors_pipeline.sync.services import SyncServices
 
@@ -39,7 +39,7 @@ class ConnectorsResource(dg.ConfigurableResource):
         store = Store.open(settings.database_url, resolve_keyring(settings, allow_demo_key=False))
         return SyncServices(
             store=store,
-            blobs=BlobStore(settings.blob_root),
+            blobs=open_blob_store(settings),
             policy=OrgPolicy.from_env(os.environ),
             quotas=SyncQuotas.from_env(os.environ),
             fetch_workers=self.fetch_workers or int(os.environ.get("CONNECTORS_FETCH_WORKERS", "8")),

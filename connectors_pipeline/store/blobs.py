@@ -91,12 +91,21 @@ def _digest(file: BinaryIO) -> BlobRef:
 
 
 class BlobStore:
-    """Blobs in a local folder as root/ab/cd/<sha256>; temp files live in root so renames are atomic."""
+    """Blobs in a local folder as root/ab/cd/<sha256>; temp files live in root so renames are atomic.
+
+    The local default. `open_blob_store` (store/blob_urls.py) builds this or, for an object-store URL,
+    a `RemoteBlobStore`, which keeps this same layout under its read-through cache as `root`.
+    """
 
     def __init__(self, root: pathlib.Path):
         self.root = pathlib.Path(root)
         self._tmp = self.root / _TMP_DIR
         self._tmp.mkdir(parents=True, exist_ok=True)
+
+    @property
+    def parts_dir(self) -> pathlib.Path:
+        """The local folder of in-progress `blob-*.part` files, whatever the store's URL."""
+        return self._tmp
 
     def _location(self, sha256: str) -> pathlib.Path:
         if not isinstance(sha256, str) or not _SHA256.fullmatch(sha256):
@@ -114,17 +123,21 @@ class BlobStore:
                 file.flush()
                 os.fsync(file.fileno())
                 ref = _digest(file)
-            final = self._location(ref.sha256)
-            if final.exists():
-                tmp.unlink()  # same content already stored: dedup
-            else:
-                final.parent.mkdir(parents=True, exist_ok=True)
-                os.replace(tmp, final)
-                _fsync_dir(final.parent)
+            self._commit(tmp, ref)
             writer._ref = ref
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
+
+    def _commit(self, tmp: pathlib.Path, ref: BlobRef) -> None:
+        """Move the finished temp file to its content address, or drop it when that is already stored."""
+        final = self._location(ref.sha256)
+        if final.exists():
+            tmp.unlink()  # same content already stored: dedup
+        else:
+            final.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(tmp, final)
+            _fsync_dir(final.parent)
 
     def path(self, sha256: str) -> pathlib.Path:
         """Where the blob is; KeyError if it is not stored, ValueError if `sha256` is not a digest."""
@@ -136,5 +149,13 @@ class BlobStore:
     def exists(self, sha256: str) -> bool:
         return self._location(sha256).is_file()
 
+    def size(self, sha256: str) -> int:
+        """The blob's length in bytes; KeyError if it is not stored."""
+        return self.path(sha256).stat().st_size
+
     def open(self, sha256: str) -> BinaryIO:
         return self.path(sha256).open("rb")
+
+    def sweep_cache(self) -> int:
+        """Remove local copies unused for a while; a local store is not a cache, so nothing. Returns how many."""
+        return 0

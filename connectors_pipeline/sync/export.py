@@ -77,12 +77,13 @@ def this_jobs_share(due: list[ItemRecord], max_files: int | None) -> list[ItemRe
 def sweep_abandoned_parts(blobs: BlobStore, older_than: float = ABANDONED_PART_SECONDS) -> int:
     """Remove the blob store's temp files that a killed run left behind; returns how many.
 
-    A fetch streams into a temp file and renames it into place; a process killed meanwhile leaves it.
+    A fetch streams into a local temp file and renames (or uploads) it into place; a process killed
+    meanwhile leaves it. The temp folder is local for every blob URL, so this works for all of them.
     A live fetch writes to its file at least every read timeout, so one untouched for an hour is
     abandoned (and were it not, its rename would fail and the item would be fetched again next sync).
     """
     cutoff, removed = time.time() - older_than, 0
-    for part in (blobs.root / ".tmp").glob("blob-*.part"):
+    for part in blobs.parts_dir.glob("blob-*.part"):
         try:
             if part.stat().st_mtime < cutoff:
                 part.unlink()
@@ -117,6 +118,7 @@ def export_pending(services: SyncServices, partition_key: str) -> ExportOutcome:
     started = time.monotonic()
     store, policy = services.store, services.policy
     sweep_abandoned_parts(services.blobs)
+    services.blobs.sweep_cache()  # a remote store's local copies that no recent run used
     account = store.get_account(partition_key)
     plan = services.export_plan(account.provider)
     due = list(store.load_items(partition_key, statuses=FETCH_STATUSES).values())
