@@ -57,3 +57,28 @@ def test_project_instance_yaml_loads(tmp_path):
     (tmp_path / "dagster.yaml").write_bytes((ROOT / "dagster.yaml").read_bytes())
     with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
         assert instance.run_coordinator is not None
+
+
+def test_project_instance_yaml_limits_each_provider_pool_the_way_dagster_reads_it(tmp_path):
+    (tmp_path / "dagster.yaml").write_bytes((ROOT / "dagster.yaml").read_bytes())
+    graph = defs.resolve_asset_graph()
+    pools = {pool for key in graph.get_all_asset_keys() for pool in graph.get(key).pools or ()}
+    assert pools == {f"{name}_api" for name in enabled_providers()}
+    with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
+        concurrency = instance.get_concurrency_config()
+        assert concurrency.pool_config.default_pool_limit == 2
+        assert concurrency.run_queue_config is not None
+        assert concurrency.run_queue_config.max_concurrent_runs == 4
+        assert instance.get_settings("sensors") == {"use_threads": True, "num_workers": 4}
+        assert instance.run_retries_enabled and instance.run_retries_max_retries == 2
+        # A step's first claim on a pool without a limit gives it the default (what Dagster calls).
+        storage = instance.event_log_storage
+        for pool in sorted(pools):
+            storage.initialize_concurrency_limit_to_default(pool)
+        limits = {limit.name: (limit.limit, limit.from_default) for limit in storage.get_pool_limits()}
+        assert limits == {pool: (2, True) for pool in pools}
+        # `dagster instance concurrency set notion_api 1` stores a limit of the pool's own, no longer
+        # marked as the default, which is what makes later claims leave it alone.
+        storage.set_concurrency_slots("notion_api", 1)
+        limits = {limit.name: (limit.limit, limit.from_default) for limit in storage.get_pool_limits()}
+        assert limits["notion_api"] == (1, False)
