@@ -24,6 +24,7 @@ from connectors_pipeline.domain.errors import (
     TransientError,
 )
 from connectors_pipeline.domain.quotas import ConcurrencyQuotaExceeded
+from connectors_pipeline.store import LeaseLost
 from connectors_pipeline.sync.services import SyncServices
 
 T = TypeVar("T")
@@ -57,7 +58,11 @@ def for_each_account(
         if not _should_run(services, context, partition_key, step_name):
             continue
         try:
-            results[partition_key] = step(partition_key)
+            # Fenced: once another run has taken the account's lease over, this run's writes to it fail.
+            with services.store.fenced(partition_key, lease_holder(context)):
+                results[partition_key] = step(partition_key)
+        except LeaseLost as exc:
+            _skip(services, context, partition_key, f"{exc}: this run stopped syncing the account", {})
         except Exception as exc:  # one account's failure must not stop the batch
             failures[partition_key] = exc
             record_failure(services, context, partition_key, step_name, exc)
@@ -160,9 +165,12 @@ def _skip(
 ) -> None:
     store, run_id = services.store, context.run.run_id
     context.log.warning(f"{partition_key}: {reason}")
-    job_id = store.start_job(
-        partition_key, run_id=run_id, job_type=JOB_TYPES[planned_mode(services, context, partition_key)]
-    )
+    job = store.find_job(partition_key, run_id)
+    if job is not None and job.status == "running":
+        job_id = job.id  # the account was this run's until another run took it over
+    else:
+        job_type = JOB_TYPES[planned_mode(services, context, partition_key)]
+        job_id = store.start_job(partition_key, run_id=run_id, job_type=job_type)
     store.finish_job(job_id, status="skipped", counts=counts, error=reason)
     store.log_activity(
         "connector_sync_skipped", partition_key=partition_key, context={"run_id": run_id, "reason": reason}

@@ -69,7 +69,7 @@ def _build_connector_defs(spec: ProviderInfo) -> dg.Definitions:
             finally:
                 resilience.append(record_resilience(services, context.run.run_id, partition_key))
             if outcome.cursor is not None:
-                services.store.stage_cursor(partition_key, outcome.cursor)
+                services.store.stage_cursor(partition_key, outcome.cursor, holder=lease_holder(context))
             record_listing(services, context.run.run_id, partition_key, outcome)
             return outcome
 
@@ -126,7 +126,9 @@ def _build_connector_defs(spec: ProviderInfo) -> dg.Definitions:
 
         def step(partition_key: str):
             outcome = ingest_fetched(services, partition_key)
-            store.commit_staged_cursor(partition_key)
+            # A compare-and-set: raises LeaseLost (the account is then left to the new holder) when
+            # another run took the account over meanwhile.
+            store.commit_staged_cursor(partition_key, lease_holder(context))
             store.mark_synced(partition_key)
             record_completion(services, context.run.run_id, partition_key, outcome)
             store.release_sync_lease(partition_key, lease_holder(context))

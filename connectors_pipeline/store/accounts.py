@@ -175,8 +175,8 @@ class AccountsMixin(StoreBase):
                 )
             )
 
-    def _credentials(self, conn: sa.Connection, partition_key: str) -> tuple[AccountRef, str]:
-        account = self._account(conn, partition_key)
+    def _credentials(self, conn: sa.Connection, partition_key: str, *, lock: bool = False) -> tuple[AccountRef, str]:
+        account = self._account(conn, partition_key, lock=lock)
         ciphertext = conn.execute(sa.select(a.c.credentials_ciphertext).where(a.c.id == account.id)).scalar_one()
         if ciphertext is None:
             raise ConfigurationError(f"account {partition_key} has no stored credentials; reconnect it")
@@ -194,7 +194,9 @@ class AccountsMixin(StoreBase):
         (Google omits it on refresh); losing it would force the person to reconnect."""
         keyring = self._require_keyring()
         with self._write() as conn:
-            account, ciphertext = self._credentials(conn, partition_key)
+            # Locked: two processes refreshing at once must not both read the old ciphertext, where the
+            # last writer would drop a refresh token only the first one's response carried.
+            account, ciphertext = self._credentials(conn, partition_key, lock=True)
             aad = _aad(account.tenant_id, account.provider, account.partition_key)
             client, old = _parse_secret_json(keyring.decrypt(ciphertext, aad))
             if tokens.refresh_token is None and old.refresh_token is not None:

@@ -10,7 +10,8 @@ import sqlalchemy as sa
 from connectors_pipeline.domain.principal import AccountScope
 from connectors_pipeline.store import schema as t
 from connectors_pipeline.store.base import StoreBase
-from connectors_pipeline.store.records import ActivityRecord, JobRecord
+from connectors_pipeline.store.leases import LeaseHolder, this_process
+from connectors_pipeline.store.records import ActivityRecord, JobRecord, LeaseLost
 from connectors_pipeline.store.visibility import account_id_in_scope, owned_by, within
 
 a = t.connector_accounts
@@ -57,26 +58,63 @@ class ActivityMixin(StoreBase):
         with self._write() as conn:
             self._upsert_cursor(conn, partition_key, source_id, value=value)
 
-    def stage_cursor(self, partition_key: str, value: str, source_id: int | None = None) -> None:
-        """Remember a cursor taken before a sweep, without advancing the committed one yet."""
-        with self._write() as conn:
-            self._upsert_cursor(conn, partition_key, source_id, staged_value=value)
+    def stage_cursor(
+        self, partition_key: str, value: str, source_id: int | None = None, *, holder: str | None = None
+    ) -> None:
+        """Remember a cursor taken before a sweep, without advancing the committed one yet.
 
-    def commit_staged_cursor(self, partition_key: str, source_id: int | None = None) -> str | None:
-        """Promote the staged cursor (if any) to the committed one; returns the committed cursor."""
+        `holder` names the run staging it (its lease holder id); only that run can commit it. There is
+        one staged cursor per account: the lease makes one run at a time stage and commit it, and a
+        run that lost its lease can stage nothing (see `fenced`).
+        """
         with self._write() as conn:
-            account = self._account(conn, partition_key)
+            self._upsert_cursor(conn, partition_key, source_id, staged_value=value, staged_by=holder)
+
+    def commit_staged_cursor(
+        self, partition_key: str, holder: str | None = None, source_id: int | None = None
+    ) -> str | None:
+        """Promote the staged cursor to the committed one; returns the committed cursor.
+
+        With `holder` (the pipeline's case) a compare-and-set: the cursor is committed only when that
+        run staged it and, in this process, still holds the account's sync lease. A run whose lease
+        was taken over commits nothing: the refusal is logged (`connector_cursor_commit_refused`) and
+        LeaseLost raised. Nothing staged by `holder` (its listing took no cursor) commits nothing.
+        Without `holder`, whatever is staged is committed (tools and tests that hold no lease).
+        """
+        current: str | None = None
+        holds = True
+        with self._write() as conn:
+            # Locked: a takeover (acquire_sync_lease) waits until this commit is done, or comes first.
+            account = self._account(conn, partition_key, lock=holder is not None)
             where = sa.and_(c.c.account_id == account.id, _source_match(source_id))
-            conn.execute(
-                sa.update(c)
-                .where(where)
-                .where(c.c.staged_value.is_not(None))
-                .values(value=c.c.staged_value, staged_value=None, updated_at=t.utcnow())
-            )
-            return conn.execute(sa.select(c.c.value).where(where)).scalar_one_or_none()
+            promote = sa.update(c).where(where).where(c.c.staged_value.is_not(None))
+            if holder is not None:
+                current = conn.execute(sa.select(a.c.sync_lease_holder).where(a.c.id == account.id)).scalar_one()
+                holds = current == LeaseHolder(holder, this_process()).encode()
+                promote = promote.where(c.c.staged_by == holder)
+            if holds:
+                conn.execute(
+                    promote.values(
+                        value=c.c.staged_value,
+                        committed_by=c.c.staged_by,
+                        staged_value=None,
+                        staged_by=None,
+                        updated_at=t.utcnow(),
+                    )
+                )
+            committed = conn.execute(sa.select(c.c.value).where(where)).scalar_one_or_none()
+        if not holds:
+            now_held_by = LeaseHolder.decode(current).run if current else None
+            context = {"run_id": holder, "lease_holder": now_held_by}
+            self.log_activity("connector_cursor_commit_refused", partition_key=partition_key, context=context)
+            raise LeaseLost(partition_key, holder, now_held_by)
+        return committed
 
-    def _upsert_cursor(self, conn: sa.Connection, partition_key: str, source_id: int | None, **values: str) -> None:
+    def _upsert_cursor(
+        self, conn: sa.Connection, partition_key: str, source_id: int | None, **values: str | None
+    ) -> None:
         account = self._account(conn, partition_key)
+        self._check_fence(conn, account)
         if source_id is not None:
             owner = conn.execute(
                 sa.select(t.connector_sources.c.account_id).where(t.connector_sources.c.id == source_id)

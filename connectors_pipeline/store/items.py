@@ -101,7 +101,8 @@ class ItemsMixin(StoreBase):
         saved = 0
         for chunk in _chunks(items, CHUNK_SIZE):
             # PostgreSQL refuses to upsert one row twice in a statement: keep the last occurrence.
-            unique = list({item.external_id: item for item in chunk}.values())
+            # Rows in id order: two writers of overlapping rows lock them in the same order (no deadlock).
+            unique = sorted({item.external_id: item for item in chunk}.values(), key=lambda item: item.external_id)
             self._upsert_chunk(account, unique, status)
             saved += len(unique)
         return saved
@@ -137,6 +138,7 @@ class ItemsMixin(StoreBase):
             set_={k: stmt.excluded[k] for k in (*updated, "web_url", "owned_by_account", "status", "updated_at")},
         )
         with self._write() as conn:
+            self._check_fence(conn, account)
             conn.execute(stmt, rows)
 
     def _update_item(self, conn: sa.Connection, account: AccountRef, external_id: str, **values: Any) -> None:
@@ -165,13 +167,28 @@ class ItemsMixin(StoreBase):
             partition_key, [FetchedBlob(external_id, blob_sha256, content_mime, size, provenance, version)]
         )
 
-    def record_fetches(self, partition_key: str, fetched: list[FetchedBlob]) -> None:
-        """Many fetches in one transaction: per-item commits cost more than the fetch at thousands of items."""
+    def record_fetches(self, partition_key: str, fetched: list[FetchedBlob]) -> list[str]:
+        """Many fetches in one transaction: per-item commits cost more than the fetch at thousands of items.
+
+        A compare-and-set per item: the fetch is recorded only while the item is still due (pending or
+        error) at the version that was fetched. Otherwise a listing has seen a newer version since (or
+        another run fetched or synced it), and recording these older bytes over it would have them
+        ingested as current; such fetches are left out. Returns their external ids.
+        """
         if not fetched:
-            return
+            return []
+        superseded: list[str] = []
         with self._write() as conn:
             account = self._account(conn, partition_key)
+            self._check_fence(conn, account)
+            rows = self._lock_items(conn, account, [blob.external_id for blob in fetched])
             for blob in fetched:
+                row = rows.get(blob.external_id)
+                if row is None:
+                    raise ItemNotFound(partition_key, blob.external_id)
+                if row.status not in ("pending", "error") or row.version != blob.version:
+                    superseded.append(blob.external_id)
+                    continue
                 self._update_item(
                     conn,
                     account,
@@ -186,6 +203,7 @@ class ItemsMixin(StoreBase):
                     skip_detail=None,
                     last_error=None,
                 )
+        return superseded
 
     def record_moves(
         self,
@@ -206,6 +224,7 @@ class ItemsMixin(StoreBase):
         now = t.utcnow()
         with self._write() as conn:
             account = self._account(conn, partition_key)
+            self._check_fence(conn, account)
             for item in items:
                 self._update_item(
                     conn,
@@ -236,6 +255,7 @@ class ItemsMixin(StoreBase):
         reason = str(reason)  # SkipReason is a StrEnum; store its plain value
         with self._write() as conn:
             account = self._account(conn, partition_key)
+            self._check_fence(conn, account)
             before = conn.execute(
                 sa.select(i.c.status, i.c.skip_reason)
                 .where(i.c.account_id == account.id)
@@ -256,6 +276,7 @@ class ItemsMixin(StoreBase):
         """Status `error` (retried on the next sync); the detail must not contain secrets."""
         with self._write() as conn:
             account = self._account(conn, partition_key)
+            self._check_fence(conn, account)
             self._update_item(
                 conn,
                 account,

@@ -26,6 +26,8 @@ import hashlib
 import os
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -34,7 +36,7 @@ import sqlalchemy as sa
 
 from connectors_pipeline.domain.quotas import ConcurrencyQuotaExceeded
 from connectors_pipeline.store import schema as t
-from connectors_pipeline.store.base import AccountRef, StoreBase
+from connectors_pipeline.store.base import _FENCES, AccountRef, Fence, StoreBase
 
 a = t.connector_accounts
 j = t.connector_jobs
@@ -216,6 +218,20 @@ class LeasesMixin(StoreBase):
                 .where(a.c.sync_lease_holder.is_not(None))
             ).all()
         return sum(1 for row in rows if self._lease_alive(row, LeaseHolder.decode(row.sync_lease_holder), now))
+
+    @contextmanager
+    def fenced(self, partition_key: str, holder: str) -> Iterator[None]:
+        """Within the block (this thread or task), the account's item, vault and cursor writes succeed
+        only while `holder` (in this process) holds the account's sync lease; once another run has
+        taken it over, each raises LeaseLost and changes nothing. A run stalled past its lease's TTL
+        (a long GC pause, a frozen VM, a lost network) thus cannot overwrite what the new holder wrote.
+        """
+        fence = Fence(holder, LeaseHolder(holder, this_process()).encode())
+        token = _FENCES.set({**_FENCES.get(), partition_key: fence})
+        try:
+            yield
+        finally:
+            _FENCES.reset(token)
 
     def release_sync_lease(self, partition_key: str, holder: str) -> None:
         """Give the lease up if `holder` (the run, in whatever process) holds it."""

@@ -26,6 +26,18 @@ class ItemNotFound(ConnectorError, LookupError):
         self.external_id = external_id
 
 
+class LeaseLost(ConnectorError):
+    """A run wrote to an account whose sync lease another run has taken over (after it expired):
+    the write was refused, and the account is left to the run that holds the lease now."""
+
+    def __init__(self, partition_key: str, run: str, holder: str | None):
+        now = f"run {holder} holds it now" if holder else "nobody holds it now"
+        super().__init__(f"run {run} no longer holds the sync lease of account {partition_key} ({now})")
+        self.partition_key = partition_key
+        self.run = run
+        self.holder = holder
+
+
 @dataclass(frozen=True)
 class AccountRecord:
     partition_key: str

@@ -210,6 +210,9 @@ connector_cursors = sa.Table(
     sa.Column("value", sa.Text),  # NULL while only a staged cursor exists
     # Taken before a snapshot, promoted to `value` once that snapshot's items are in the vault.
     sa.Column("staged_value", sa.Text),
+    # The run that staged `staged_value` (only it may commit it) and the run that committed `value`.
+    sa.Column("staged_by", sa.String(100)),
+    sa.Column("committed_by", sa.String(100)),
     sa.Column("updated_at", UTCDateTime, nullable=False),
     # NULL never equals NULL in a UNIQUE constraint (on either dialect), so the account-wide cursor
     # (source_id NULL) and per-source cursors get one partial unique index each.

@@ -54,6 +54,14 @@ def _document(row: sa.Row[Any]) -> VaultDocument:
     )
 
 
+def _still_as_fetched(item: sa.Row[Any], document: VaultInput) -> bool:
+    return (
+        item.status == "fetched"
+        and item.blob_sha256 == document.blob_sha256
+        and item.fetched_version == document.provider_version
+    )
+
+
 class VaultMixin(StoreBase):
     def record_ingest(self, partition_key: str, external_id: str, **fields: Any) -> str:
         """Put one item's text into the vault, all in one transaction; `fields` are VaultInput's.
@@ -61,18 +69,44 @@ class VaultMixin(StoreBase):
         Returns "created" (new document), "updated" (new content hash: a new version), "restored"
         (the document had been removed) or "unchanged" (same content; metadata refreshed, no
         version, no event). The item becomes `synced` and links to the document.
-        """
-        return self.record_ingests(partition_key, [VaultInput(external_id=external_id, **fields)])[0]
 
-    def record_ingests(self, partition_key: str, documents: list[VaultInput]) -> list[str]:
-        """Several items in one transaction (all or none); each gets record_ingest's outcome."""
+        For tools and tests that write the vault directly: unlike record_ingests, whatever the item's
+        status, this ingests.
+        """
+        document = VaultInput(external_id=external_id, **fields)
+        return self.record_ingests(partition_key, [document], fetched_only=False)[0]
+
+    def record_ingests(
+        self, partition_key: str, documents: list[VaultInput], *, fetched_only: bool = True
+    ) -> list[str]:
+        """Several items in one transaction (all or none); each gets record_ingest's outcome, or
+        "superseded".
+
+        `fetched_only`: a compare-and-set per item: it is ingested only while still `fetched` with the
+        blob and version the document was extracted from. Otherwise another run (or a listing that saw
+        a newer version) got there first, and writing these older bytes would make a stale version
+        current: the document is left out, "superseded", and nothing is written for it.
+        """
         if not documents:
             return []
         with self._write() as conn:
             account = self._account(conn, partition_key)
-            return [self._ingest_one(conn, account, doc) for doc in documents]
+            self._check_fence(conn, account)
+            # Every item row of the batch locked up front, in id order: two runs ingesting the same items
+            # wait for each other (PostgreSQL) and the second sees the first's documents.
+            rows = self._lock_items(conn, account, [doc.external_id for doc in documents])
+            outcomes = []
+            for doc in documents:
+                row = rows.get(doc.external_id)
+                if row is None:
+                    raise ItemNotFound(account.partition_key, doc.external_id)
+                if fetched_only and not _still_as_fetched(row, doc):
+                    outcomes.append("superseded")
+                    continue
+                outcomes.append(self._ingest_one(conn, account, row.id, doc))
+            return outcomes
 
-    def _ingest_one(self, conn: sa.Connection, account: AccountRef, document: VaultInput) -> str:
+    def _ingest_one(self, conn: sa.Connection, account: AccountRef, item_id: int, document: VaultInput) -> str:
         now = t.utcnow()
         external_id, content_hash, text = document.external_id, document.content_hash, document.text
         provider_version, provenance, blob_sha256 = document.provider_version, document.provenance, document.blob_sha256
@@ -91,15 +125,6 @@ class VaultMixin(StoreBase):
             modified_time=document.modified_time,
             provenance=dict(provenance),
         )
-        # Locking the item row serialises two runs ingesting the same item on PostgreSQL.
-        item_id = conn.execute(
-            sa.select(i.c.id)
-            .where(i.c.account_id == account.id)
-            .where(i.c.external_id == external_id)
-            .with_for_update()
-        ).scalar_one_or_none()
-        if item_id is None:
-            raise ItemNotFound(account.partition_key, external_id)
         doc = conn.execute(
             sa.select(d).where(d.c.account_id == account.id).where(d.c.external_id == external_id)
         ).one_or_none()
@@ -184,6 +209,7 @@ class VaultMixin(StoreBase):
         now = t.utcnow()
         with self._write() as conn:
             account = self._account(conn, partition_key)
+            self._check_fence(conn, account)
             items_changed = conn.execute(
                 sa.update(i)
                 .where(i.c.account_id == account.id)

@@ -39,7 +39,7 @@ def test_opening_twice_is_idempotent_and_keeps_data(database_url: str, keyring: 
             # Our own version table, so Dagster's `alembic_version` in the same database is untouched.
             assert "alembic_version" not in inspector.get_table_names()
             versions = conn.execute(sa.text(f"SELECT version_num FROM {VERSION_TABLE}")).scalars().all()
-        assert versions == ["0003_circuit_breakers"]
+        assert versions == ["0004_cursor_fencing"]
     finally:
         second.dispose()
 
