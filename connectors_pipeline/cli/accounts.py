@@ -111,31 +111,24 @@ def sources() -> None:
     """What of an account is synced: all of it (default) or registered folders, pages, labels, queries."""
 
 
-_KIND_OPTIONS = {
-    "folder": "a Drive folder id",
-    "page": "a Notion page id",
-    "database": "a Notion database id",
-    "label": "a Gmail label id (see the label list in Gmail's settings)",
-    "query": "a Gmail search query, e.g. 'from:billing@example.com'",
-}
+SOURCE_KINDS = ("database", "folder", "label", "page", "query")
 
 
 @sources.command("add")
 @click.argument("partition_key")
 @click.argument("root", required=False)
-@click.option("--kind", type=click.Choice(sorted(_KIND_OPTIONS)), help="Default: the provider's first kind.")
+@click.option("--kind", type=click.Choice(SOURCE_KINDS), help="Default: the provider's first kind.")
 @click.option("--folder", "folder_id", default=None, help="Shorthand for ROOT with --kind folder.")
 @click.option("--name", default=None, help="A label for the source.")
 @click.option("--recursive/--no-recursive", default=True, show_default=True)
 def add_source(
     partition_key: str, root: str | None, kind: str | None, folder_id: str | None, name: str | None, recursive: bool
 ) -> None:
-    (
-        """Sync only registered roots of an account: Drive folders, Notion pages or databases, Gmail labels
-    or queries (ROOT is one of: """
-        + "; ".join(f"{k}: {v}" for k, v in _KIND_OPTIONS.items())
-        + ")."
-    )
+    """Sync only registered roots of an account instead of all of it.
+
+    ROOT is a Drive folder id, a Notion page or database id (with or without dashes), a Gmail label
+    (id or name) or a Gmail search query such as 'from:billing@example.com'.
+    """
     if folder_id is not None:
         root, kind = folder_id, kind or "folder"
     if not root:

@@ -31,7 +31,7 @@ COLUMNS = TableSchema(
         TableColumn(
             "decision",
             "string",
-            description="The last decision about the file: new, changed, moved, unchanged or skipped:<reason>",
+            description="The last decision about the file: new, changed, recheck, moved, unchanged or skipped:<reason>",
         ),
     ]
 )

@@ -53,3 +53,10 @@ def file_type_of(mime_type: str) -> str | None:
 def is_provider_native(mime_type: str) -> bool:
     """Documents that exist only inside their provider and are exported (rendered) to be fetched."""
     return mime_type.startswith(("application/vnd.google-apps.", "application/vnd.notion."))
+
+
+# The parts of an e-mail read as its body (when they carry no filename); the rest are attachments.
+EMAIL_BODY_TYPES: tuple[str, ...] = ("text/plain", "text/html")
+# Set by the Gmail provider on a part it left out, with the SkipReason value; extraction names the part
+# and the reason instead of its text.
+OMITTED_HEADER = "X-Connectors-Omitted"

@@ -7,16 +7,16 @@ attachments, nesting), so a crafted message costs no more than its size in bytes
 
 from __future__ import annotations
 
-import codecs
 import contextvars
 import pathlib
 import tempfile
-from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from email.message import Message
 from email.parser import BytesParser
 
 from connectors_pipeline.domain.errors import ExtractionError
+from connectors_pipeline.domain.file_types import OMITTED_HEADER
+from connectors_pipeline.domain.items import SkipReason
 from connectors_pipeline.extract.email_headers import (
     BOUNDED_POLICY,
     MAX_HEADER_CHARS,
@@ -24,6 +24,17 @@ from connectors_pipeline.extract.email_headers import (
     envelope,
     front_matter,
     header_lines,
+)
+from connectors_pipeline.extract.email_parts import (
+    MAX_PART_DEPTH,
+    MAX_PARTS,
+    MESSAGE_TYPES,
+    Layout,
+    codec,
+    decode_text,
+    decoded_payload,
+    file_name,
+    lay_out,
 )
 from connectors_pipeline.extract.html import extract_html
 from connectors_pipeline.extract.model import ExtractionLimits, TextBudget
@@ -35,18 +46,7 @@ from connectors_pipeline.extract.normalize import normalize_text
 MAX_ATTACHMENTS = 50
 # Forwarded within forwarded: real threads rarely go past three; each level repeats the walk below.
 MAX_MESSAGE_DEPTH = 5
-# multipart within multipart: real clients nest four or five deep (mixed > related > alternative).
-MAX_PART_DEPTH = 16
-# MIME parts looked at per top-level message; beyond this a message is a bomb, not correspondence.
-MAX_PARTS = 2_000
-
-OMITTED_HEADER = "X-Connectors-Omitted"  # set by the Gmail provider on attachments policy leaves out
-_BODY_TYPES = ("text/plain", "text/html")
-_MESSAGE_TYPES = ("message/rfc822", "message/global")
 _MAX_REASON_CHARS = 300
-# Labels that mail clients write where they mean a superset (as browsers do, per the WHATWG Encoding
-# standard): decoding with the superset reads the characters the sender's software really produced.
-_SUPERSETS = {"iso8859-1": "cp1252", "shift_jis": "cp932", "gb2312": "gb18030", "gbk": "gb18030", "euc_kr": "cp949"}
 
 
 @dataclass
@@ -65,16 +65,6 @@ class _Session:
 _SESSION: contextvars.ContextVar[_Session | None] = contextvars.ContextVar("email_session", default=None)
 
 
-@dataclass
-class _Layout:
-    """A message's leaves sorted by role, in document order."""
-
-    bodies: list[Message] = field(default_factory=list)
-    attachments: list[Message] = field(default_factory=list)  # files and nested messages
-    inline_images: list[str] = field(default_factory=list)
-    left_out: int = 0  # parts beyond MAX_PARTS or MAX_PART_DEPTH
-
-
 def _parse(data: bytes) -> Message:
     try:
         msg = BytesParser(policy=BOUNDED_POLICY).parsebytes(data)
@@ -89,116 +79,6 @@ def _parse(data: bytes) -> Message:
     return msg
 
 
-def _file_name(part: Message) -> str | None:
-    try:
-        name = part.get_filename()
-    except Exception:  # RFC 2231 parameters are parsed on access, and are attacker-written
-        return None
-    return (display_name(name) or None) if name else None
-
-
-def _is_attachment(part: Message) -> bool:
-    disposition = part.get_content_disposition()
-    if disposition == "attachment":
-        return True
-    # A named inline part is a file the client chose to show inline (Apple Mail does this for PDFs);
-    # an inline image is a picture in the body, mentioned but not extracted.
-    return part.get_content_maintype() != "image" and _file_name(part) is not None
-
-
-def _contains_body(part: Message, media_type: str, session: _Session) -> bool:
-    """Whether `part` holds a `media_type` body leaf. Every part looked at counts against MAX_PARTS, so
-    alternatives nested in alternatives cannot multiply the work."""
-    stack: list[tuple[Message, int]] = [(part, 0)]
-    while stack and session.parts < MAX_PARTS:
-        current, depth = stack.pop()
-        session.parts += 1
-        if current.get_content_maintype() == "multipart" and current.is_multipart():
-            if depth < MAX_PART_DEPTH:
-                stack.extend((child, depth + 1) for child in reversed(current.get_payload()))
-        elif current.get_content_type() == media_type and not _is_attachment(current):
-            return True
-    return False
-
-
-def _preferred_alternative(children: list[Message], session: _Session) -> Message | None:
-    """Plain text first: it is what the sender wrote, where HTML is often a template around it."""
-    for media_type in _BODY_TYPES:
-        for child in children:
-            if _contains_body(child, media_type, session):
-                return child
-    return children[-1] if children else None
-
-
-def _lay_out(part: Message, layout: _Layout, session: _Session, depth: int = 0, shown: bool = True) -> None:
-    """Sort `part`'s leaves into `layout`; `shown` is False inside an alternative that is not shown,
-    where only real attachments and inline images still count."""
-    if session.parts >= MAX_PARTS:
-        layout.left_out += 1
-        return
-    session.parts += 1
-    media_type = part.get_content_type()
-    if part.get(OMITTED_HEADER) is not None or media_type in _MESSAGE_TYPES:
-        layout.attachments.append(part)
-    elif part.get_content_maintype() == "multipart" and part.is_multipart():
-        if depth >= MAX_PART_DEPTH:
-            layout.left_out += 1
-            return
-        children = part.get_payload()
-        chosen = _preferred_alternative(children, session) if media_type == "multipart/alternative" and shown else None
-        for child in children:
-            _lay_out(child, layout, session, depth + 1, shown and (chosen is None or child is chosen))
-    elif _is_attachment(part):
-        layout.attachments.append(part)
-    elif part.get_content_maintype() == "image":
-        layout.inline_images.append(_file_name(part) or display_name(str(part.get("Content-ID", ""))) or "unnamed")
-    elif not shown:
-        return
-    elif media_type in _BODY_TYPES or part.get_content_maintype() == "multipart":
-        # A multipart without a usable boundary arrives as one leaf: its text is better than nothing.
-        layout.bodies.append(part)
-    else:
-        layout.attachments.append(part)  # inline but no body: a calendar invite, an unnamed PDF
-
-
-def _payload(part: Message) -> bytes:
-    try:
-        data = part.get_payload(decode=True)
-    except MemoryError:
-        raise
-    except Exception:  # a transfer encoding that cannot be undone: nothing readable is left
-        return b""
-    return data if isinstance(data, bytes) else b""
-
-
-def _codec(label: str | None) -> str | None:
-    if not label:
-        return None
-    try:
-        return codecs.lookup(label).name
-    except (LookupError, ValueError, TypeError):  # an unknown label, or one no codec name can be
-        return None
-
-
-def _candidates(declared: str | None, fallback: str | None) -> Iterator[str]:
-    for label in (declared, fallback):
-        if codec := _codec(label):
-            yield _SUPERSETS.get(codec, codec)
-            yield codec
-    yield "utf-8"
-
-
-def decode_text(data: bytes, declared: str | None, fallback: str | None) -> str:
-    """The part's declared charset, then `fallback`, then UTF-8; a label that is unknown, not a text
-    encoding, or lying about the bytes moves on to the next, and UTF-8 with replacement ends the line."""
-    for encoding in dict.fromkeys(_candidates(declared, fallback)):
-        try:
-            return data.decode(encoding)
-        except (LookupError, UnicodeError, ValueError):  # bytes.decode refuses non-text codecs (zlib...)
-            continue
-    return data.decode("utf-8", errors="replace")
-
-
 def _italic_note(text: str) -> str:
     return f"_({text})_"
 
@@ -209,7 +89,7 @@ def _reason(exc: BaseException, path: pathlib.Path) -> str:
 
 
 def _attachment_label(part: Message) -> str:
-    return _file_name(part) or f"unnamed {part.get_content_type()}"
+    return file_name(part) or f"unnamed {part.get_content_type()}"
 
 
 class _Renderer:
@@ -228,22 +108,20 @@ class _Renderer:
         return normalize_text("\n\n".join(self.blocks))
 
     def message(self, msg: Message, env: Envelope) -> None:
-        layout = _Layout()
-        _lay_out(msg, layout, self.session)
+        layout = Layout()
+        lay_out(msg, layout, self.session)
         if self.session.depth:  # an attached .eml: a section of the message it is attached to
             self.add("\n".join(header_lines(env)))
             self.content(layout, self.session.level)
             return
-        names = [
-            _attachment_label(part) for part in layout.attachments if part.get_content_type() not in _MESSAGE_TYPES
-        ]
+        names = [_attachment_label(part) for part in layout.attachments if part.get_content_type() not in MESSAGE_TYPES]
         if len(names) > MAX_ATTACHMENTS:
             names[MAX_ATTACHMENTS:] = [f"… and {len(names) - MAX_ATTACHMENTS} more"]
         self.add(front_matter(env, names))
         self.add(f"# {env.subject or '(no subject)'}")
         self.content(layout, level=2)
 
-    def content(self, layout: _Layout, level: int) -> None:
+    def content(self, layout: Layout, level: int) -> None:
         for part in layout.bodies:
             self.body(part)
         for name in layout.inline_images:
@@ -256,7 +134,7 @@ class _Renderer:
             self.session.attachments += 1
             if part.get(OMITTED_HEADER) is not None:
                 self.omitted(part, level)
-            elif part.get_content_type() in _MESSAGE_TYPES:
+            elif part.get_content_type() in MESSAGE_TYPES:
                 self.nested(part, level)
             else:
                 self.attachment(part, level)
@@ -271,7 +149,7 @@ class _Renderer:
             )
 
     def body(self, part: Message) -> None:
-        text = decode_text(_payload(part), part.get_content_charset(), self.charset)
+        text = decode_text(decoded_payload(part), part.get_content_charset(), self.charset)
         if part.get_content_type() == "text/html":
             path = self.scratch_file(text.encode("utf-8"))
             try:
@@ -290,7 +168,10 @@ class _Renderer:
     def omitted(self, part: Message, level: int) -> None:
         reason = display_name(str(part.get(OMITTED_HEADER, "")), limit=MAX_HEADER_CHARS) or "no reason given"
         self.add(f"{'#' * min(level, 6)} Attachment: {_attachment_label(part)}")
-        self.add(_italic_note(f"left out by policy: {reason}"))
+        if reason == SkipReason.UNSUPPORTED_TYPE:  # no rule forbids it: the vault cannot read it
+            self.add(_italic_note(f"left out: {reason}, not a file type the vault reads"))
+        else:
+            self.add(_italic_note(f"left out by policy: {reason}"))
 
     def attachment(self, part: Message, level: int) -> None:
         self.add(f"{'#' * min(level, 6)} Attachment: {_attachment_label(part)}")
@@ -305,11 +186,11 @@ class _Renderer:
 
         media_type = part.get_content_type()
         charset = part.get_content_charset()
-        declared = f"{media_type}; charset={charset}" if charset and _codec(charset) else media_type
-        path = self.scratch_file(_payload(part))
+        declared = f"{media_type}; charset={charset}" if charset and codec(charset) else media_type
+        path = self.scratch_file(decoded_payload(part))
         self.session.level = level + 1  # for an attached .eml, which reaches extract_email through extract()
         try:
-            extracted = extract(path, declared, name=_file_name(part), limits=limits)
+            extracted = extract(path, declared, name=file_name(part), limits=limits)
         except ExtractionError as exc:
             return _italic_note(f"not extracted: {_reason(exc, path)}")
         except (MemoryError, OSError):
@@ -330,7 +211,7 @@ class _Renderer:
         inner = payload[0] if isinstance(payload, list) and payload else None
         if inner is None:  # message/global, or a message/rfc822 sent with a transfer encoding
             try:
-                inner = _parse(_payload(part))
+                inner = _parse(decoded_payload(part))
             except ExtractionError as exc:
                 self.add(heading)
                 self.add(_italic_note(f"not extracted: {exc}"))
@@ -338,10 +219,10 @@ class _Renderer:
         env = envelope(inner)
         self.add(f"{heading}: {env.subject or '(no subject)'}")
         self.add("\n".join(header_lines(env)))
-        layout = _Layout()
+        layout = Layout()
         self.session.depth += 1
         try:
-            _lay_out(inner, layout, self.session)
+            lay_out(inner, layout, self.session)
             self.content(layout, level + 1)
         finally:
             self.session.depth -= 1

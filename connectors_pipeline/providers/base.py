@@ -103,6 +103,17 @@ class Provider(Protocol):
         longer visible: a snapshot uses it to say why a known item left the scopes."""
         ...
 
+    def missed_by_listing(self, item: RemoteItem, scopes: Sequence[Scope]) -> bool:
+        """Whether a located item belongs to the scopes although the snapshot did not list it: only a
+        listing that can miss items (Notion's search) says yes; a complete one (Drive, Gmail) never."""
+        ...
+
+    def below(self, external_ids: Sequence[str], scopes: Sequence[Scope]) -> list[Change]:
+        """The items inside those that were renamed or moved, at their new paths (or out of the scopes):
+        a change feed that reports only the moved item itself leaves them stale. Providers whose items
+        contain no other items (folders are no items in Drive) return []."""
+        ...
+
     def fetch(self, item: RemoteItem, plan: ExportPlan, out: BinaryIO) -> Provenance:
         """Stream the item's bytes (download or export) into `out`; never hold whole files in memory."""
         ...

@@ -19,7 +19,7 @@ from starlette.routing import Route
 
 from connectors_pipeline.sandbox.drive import ApiError, api, bool_param, int_param, sandbox
 from connectors_pipeline.sandbox.errors import auth_error, google_error, invalid_param, json_response
-from connectors_pipeline.sandbox.gmail_mime import b64url, parse_mime, part_bytes, payload_tree, walk_parts
+from connectors_pipeline.sandbox.gmail_mime import b64url, body_bytes, parse_mime, payload_tree, walk_parts
 from connectors_pipeline.sandbox.gmail_query import QueryError, compile_query
 from connectors_pipeline.sandbox.gmail_state import HISTORY_TYPES, HistoryRecord, Mailbox, Message
 
@@ -180,7 +180,7 @@ def get_attachment(request: Request) -> Response:
     part = next((p for pid, p in walk_parts(parse_mime(msg.raw)) if pid == decoded[1]), None)
     if part is None:
         raise _not_found()
-    data = part_bytes(part)
+    data = body_bytes(part)
     return json_response({"size": len(data), "data": b64url(data)})
 
 

@@ -3,7 +3,8 @@
 Parsed with the standard library's `email` package. What Gmail does and we copy: header values come
 decoded (RFC 2047 words to Unicode); inline text parts carry their body in `body.data`, converted to
 UTF-8 whatever charset their headers declare (the headers stay as they were); parts with a filename,
-and non-text parts, carry an `attachmentId` instead of data.
+non-text parts, and text bodies larger than MAX_INLINE_BODY_BYTES carry an `attachmentId` instead of
+data, which attachments.get answers (for a text body, with the same UTF-8 bytes).
 """
 
 from __future__ import annotations
@@ -20,6 +21,9 @@ from email.message import Message as MimePart
 _TAG = re.compile(r"<[^>]*>")
 _SPACE = re.compile(r"\s+")
 _MSGID = re.compile(r"<([^>]+)>")
+# Past this many bytes Gmail hands a text body over by attachment id, like a file; a module variable,
+# so a test can lower it.
+MAX_INLINE_BODY_BYTES = 100 * 1024
 
 
 def b64url(data: bytes) -> str:
@@ -85,13 +89,18 @@ def payload_tree(part: MimePart, part_id: str, attachment_id: Callable[[str], st
             for i, child in enumerate(part.iter_parts())
         ]
         return node
-    content = part_bytes(part)
-    if is_attachment(part):
-        node["body"] = {"attachmentId": attachment_id(part_id), "size": len(content)}
+    data = body_bytes(part)
+    if is_attachment(part) or len(data) > MAX_INLINE_BODY_BYTES:
+        node["body"] = {"attachmentId": attachment_id(part_id), "size": len(data)}
     else:
-        data = part_text(part, content).encode("utf-8")
         node["body"] = {"size": len(data), "data": b64url(data)}
     return node
+
+
+def body_bytes(part: MimePart) -> bytes:
+    """What Gmail serves of a part: a text body as UTF-8, anything else as it was sent."""
+    content = part_bytes(part)
+    return content if is_attachment(part) else part_text(part, content).encode("utf-8")
 
 
 @dataclass

@@ -185,8 +185,9 @@ class Mailbox:
                 self._record("labelRemoved", msg, removed)
 
     def trash(self, msg_id: str) -> None:
-        """Like users.messages.trash: the TRASH label is added and the others stay, so untrash restores
-        the message where it was (searches and label listings skip TRASH unless asked)."""
+        """Like users.messages.trash: the TRASH label is added and the others stay, INBOX included, so
+        untrash restores the message where it was (searches and label listings skip TRASH unless asked).
+        The API reference does not say; clients report trashed messages reading back with TRASH and INBOX."""
         self.add_labels(msg_id, ["TRASH"])
 
     def untrash(self, msg_id: str) -> None:

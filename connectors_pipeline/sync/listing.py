@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from connectors_pipeline.domain.errors import StaleCursorError
-from connectors_pipeline.domain.items import RemoteItem, RemovalReason, SkipReason
+from connectors_pipeline.domain.items import Change, RemoteItem, RemovalReason, SkipReason
 from connectors_pipeline.extract.names import display_name, display_path
 from connectors_pipeline.providers.base import Provider, Scope
 from connectors_pipeline.store import ItemRecord, SourceRecord
@@ -32,7 +32,8 @@ class ListingOutcome:
     skipped: Counter[str] = field(default_factory=Counter)
     cursor: str | None = None
     seconds: float = 0.0
-    # What was decided for every listed item: "new", "changed", "moved", "unchanged" or "skipped:<reason>".
+    # What was decided for every listed item: "new", "changed", "recheck" (fetched again because its version
+    # cannot prove it unchanged; not a change the feed missed), "moved", "unchanged" or "skipped:<reason>".
     decisions: list[tuple[RemoteItem, str]] = field(default_factory=list)
     removed_ids: list[str] = field(default_factory=list)  # known items the listing found gone
 
@@ -41,7 +42,7 @@ class ListingOutcome:
 
     @property
     def to_fetch(self) -> int:
-        return self.count("new") + self.count("changed")
+        return self.count("new") + self.count("changed") + self.count("recheck")
 
     @property
     def complete(self) -> bool:
@@ -149,11 +150,36 @@ def _read_feed(
     outcome = ListingOutcome(mode="incremental", cursor=next_cursor.encode())
     # Only the changed items are read: a quiet poll of a large account stays cheap.
     known = services.store.load_items(partition_key, external_ids=[change.external_id for change in batch.changes])
-    upserts = [change.item for change in batch.changes if change.item is not None]
+    changes = batch.changes + _below_moved(services, partition_key, provider, scopes, batch.changes, known)
+    upserts = [change.item for change in changes if change.item is not None]
     _apply_items(services, partition_key, upserts, known, outcome)
-    removals = [(change.external_id, change.removal) for change in batch.changes if change.removal is not None]
+    removals = [(change.external_id, change.removal) for change in changes if change.removal is not None]
     _apply_removals(services, partition_key, removals, known, outcome)
     return outcome, None
+
+
+def _below_moved(
+    services: SyncServices,
+    partition_key: str,
+    provider: Provider,
+    scopes: list[Scope],
+    changes: list[Change],
+    known: dict[str, ItemRecord],
+) -> list[Change]:
+    """The provider's items inside those the feed reports renamed, moved or moved out (a Notion
+    page's subpages); `known` gains their records."""
+    moved = [
+        change.external_id
+        for change in changes
+        if (record := known.get(change.external_id)) is not None
+        and (change.removal is not None or (change.item is not None and change.item.paths != tuple(record.paths)))
+    ]
+    if not moved:
+        return []
+    reported = {change.external_id for change in changes}
+    below = [change for change in provider.below(moved, scopes) if change.external_id not in reported]
+    known.update(services.store.load_items(partition_key, external_ids=[change.external_id for change in below]))
+    return below
 
 
 def _read_snapshot(
@@ -165,25 +191,28 @@ def _read_snapshot(
     known = services.store.load_items(partition_key)
     seen = _apply_items(services, partition_key, items, known, outcome)
     vanished = [key for key, record in known.items() if key not in seen and record.status != "deleted"]
-    trashed, removals = _why_gone(provider, vanished)
-    _apply_items(services, partition_key, trashed, known, outcome)
+    still_there, removals = _why_gone(provider, vanished, scopes)
+    _apply_items(services, partition_key, still_there, known, outcome)
     _apply_removals(services, partition_key, removals, known, outcome)
     return outcome
 
 
-def _why_gone(provider: Provider, vanished: list[str]) -> tuple[list[RemoteItem], list[tuple[str, RemovalReason]]]:
+def _why_gone(
+    provider: Provider, vanished: list[str], scopes: list[Scope]
+) -> tuple[list[RemoteItem], list[tuple[str, RemovalReason]]]:
     """Items a full listing no longer shows were trashed, deleted, unshared or moved out of the
-    scopes: one lookup each tells which (the cost follows the changes, not the account's size)."""
-    trashed, removals = [], []
+    scopes, or the listing missed them: one lookup each tells which (the cost follows the changes,
+    not the account's size)."""
+    still_there, removals = [], []
     for external_id in vanished:
         item = provider.locate(external_id)
         if item is None:
             removals.append((external_id, RemovalReason.DELETED))  # or unshared: see _apply_removals
-        elif item.trashed:
-            trashed.append(item)  # skipped as trashed, restored when untrashed, like the feed does
+        elif item.trashed or provider.missed_by_listing(item, scopes):
+            still_there.append(item)  # trashed: skipped, restored when untrashed, as the feed does
         else:
             removals.append((external_id, RemovalReason.MOVED_OUT_OF_SCOPE))
-    return trashed, removals
+    return still_there, removals
 
 
 def _apply_items(
@@ -211,7 +240,12 @@ def _apply_items(
             continue
         if needs_fetch(item, record):
             to_save.append(item)
-            decision = "new" if record is None else "changed"
+            if record is None:
+                decision = "new"
+            elif item.recheck and record.status == "synced" and item.version == record.synced_version:
+                decision = "recheck"
+            else:
+                decision = "changed"
         elif record is not None and _where_and_whose(record) != _where_and_whose(item):
             # Renamed, moved (or a parent folder was), or its owner changed: metadata only, no download.
             moves.append(item)

@@ -130,6 +130,15 @@ def test_attachment_left_out_by_policy_is_named_with_the_reason(write):
     )
 
 
+def test_a_part_the_vault_cannot_read_is_named_as_unsupported_not_as_forbidden(write):
+    msg = _message()
+    msg.add_attachment(b"", maintype="image", subtype="png", filename="photo.png")
+    msg.get_payload()[1]["X-Connectors-Omitted"] = "unsupported_type"
+    text = _extract(write, _raw(msg)).text
+    assert text.endswith("## Attachment: photo.png\n\n_(left out: unsupported_type, not a file type the vault reads)_")
+    assert "by policy" not in text
+
+
 def test_forwarded_message_inside_forwarded_message_nests_sections(write):
     inner = _message("The original words.\n", subject="Original")
     middle = _message("First forward.\n", subject="Fwd: Original")

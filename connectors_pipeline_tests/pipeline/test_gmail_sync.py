@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from connectors_pipeline.domain.file_types import SUPPORTED_FILE_TYPES
 from connectors_pipeline.sandbox import SandboxState, seed_gmail
 from connectors_pipeline.sandbox.gmail_corpus import mail_corpus
 from connectors_pipeline.sandbox.ground_truth import mailbox_truth, vault_state
@@ -126,6 +127,45 @@ def test_metadata_mode_keeps_headers_only_and_switching_to_full_fetches_bodies(m
     assert listing["sync_modes"].value == {"reconcile": 1}  # a policy change re-judges every message
     assert document_text(mail_world, first) != headers_only
     assert_vault_matches_mailbox(mail_world)
+
+
+def test_attachment_rules_changes_take_files_out_of_messages_and_put_them_back(mail_world, monkeypatch):
+    mail_world.sync()
+    mailbox = mail_world.state.mailbox(USER)
+    with_pdf = next(m.id for m in mailbox.messages.values() if b"application/pdf" in m.raw)
+    pdf_text = "Billed to Example Org for consulting"
+    assert pdf_text in document_text(mail_world, with_pdf)
+
+    monkeypatch.setenv("ORG_CONNECTORS_ALLOWED_FILE_TYPES", ",".join(sorted(SUPPORTED_FILE_TYPES - {"pdf"})))
+    mail_world.sync()
+
+    text = document_text(mail_world, with_pdf)
+    assert pdf_text not in text
+    assert "## Attachment: invoice-2024-031.pdf\n\n_(left out by policy: policy_file_type)_" in text
+    assert "The vault keeps every shared document searchable offline." in text  # the DOCX stays
+
+    monkeypatch.delenv("ORG_CONNECTORS_ALLOWED_FILE_TYPES")
+    mail_world.sync()
+    assert pdf_text in document_text(mail_world, with_pdf)  # allowed again: fetched again
+
+
+def test_an_attachment_that_fits_alone_but_not_encoded_is_left_out_and_the_message_kept(mail_world, monkeypatch):
+    monkeypatch.setenv("ORG_CONNECTORS_MAX_FILE_SIZE_MB", "0.01")  # 10,485 bytes
+    contract = b"%PDF-1.4\n" + bytes(9_000)  # under the limit; about 12,000 bytes in base64
+    msg_id = mail_world.state.mailbox(USER).add_message(
+        compose(
+            "Signed contract",
+            "The signed contract is attached.",
+            attachments=[("contract.pdf", "application/pdf", contract)],
+        )
+    )
+
+    mail_world.sync()
+
+    assert vault_state(mail_world.store, mail_world.key)[msg_id][0] == "ingested"
+    text = document_text(mail_world, msg_id)
+    assert "The signed contract is attached." in text
+    assert "## Attachment: contract.pdf\n\n_(left out by policy: policy_max_size)_" in text
 
 
 def test_the_change_sensor_polls_history_once_and_syncs_only_after_mail_arrives(mail_world):

@@ -201,3 +201,81 @@ def test_a_database_source_syncs_its_data_source_and_rows(notion_world):
     ingested = {k for k, v in vault_state(notion_world.store, notion_world.key).items() if v[0] == "ingested"}
     rows = {notion_world.ids[f"row:{name}"] for name in ("Vault", "Search", "Empty")}
     assert ingested == {notion_world.ids["projects"]} | rows
+
+
+def settle(world) -> None:
+    """Sync, then let the clock pass the cursor's minute and sync again: later edits stand alone."""
+    world.sync()
+    later(world)
+    world.state.notion(USER).append_blocks(world.ids["engineering"], [{"type": "paragraph", "text": "Tick."}])
+    world.sync()
+    later(world)
+
+
+def test_a_renamed_page_moves_everything_below_it_without_reading_their_content(notion_world):
+    settle(notion_world)
+    notion_world.state.notion(USER).rename_page(notion_world.ids["onboarding"], "Welcome Aboard")
+    versions = notion_world.store.count_versions(notion_world.key)
+
+    notion_world.sync()
+
+    assert_vault_matches_workspace(notion_world)  # subpages and the inline database's rows have new paths
+    rows = vault_state(notion_world.store, notion_world.key)
+    assert rows[notion_world.ids["day_one"]][1] == {"Team Handbook/Welcome Aboard/First Week/Day One"}
+    # Only the renamed page has new text (its title); what lies below moved without a new version.
+    assert notion_world.store.count_versions(notion_world.key) == versions + 1
+
+
+def test_a_subtree_moved_out_of_a_page_source_leaves_with_its_subpages(notion_world):
+    ws = notion_world.state.notion(USER)
+    notion_world.store.add_source(notion_world.key, kind="page", external_id=notion_world.ids["handbook"], name="H")
+    settle(notion_world)
+    ws.move_page(notion_world.ids["first_week"], notion_world.ids["engineering"])
+
+    notion_world.sync()
+
+    state = vault_state(notion_world.store, notion_world.key)
+    assert state[notion_world.ids["first_week"]] == ("deleted:moved_out_of_scope", None)
+    assert state[notion_world.ids["day_one"]] == ("deleted:moved_out_of_scope", None)
+
+
+def test_a_top_level_page_search_misses_survives_the_full_walk(notion_world):
+    notion_world.sync()
+    notion_world.state.notion(USER).hide_from_search(notion_world.ids["engineering"])
+
+    notion_world.sync(mode="reconcile")
+
+    assert vault_state(notion_world.store, notion_world.key)[notion_world.ids["engineering"]][0] == "ingested"
+
+
+def test_a_page_source_pasted_without_dashes_is_found(notion_world):
+    dashless = notion_world.ids["onboarding"].replace("-", "")
+    notion_world.store.add_source(notion_world.key, kind="page", external_id=dashless, name="Onboarding")
+
+    notion_world.sync()
+
+    ingested = {k for k, v in vault_state(notion_world.store, notion_world.key).items() if v[0] == "ingested"}
+    assert notion_world.ids["day_one"] in ingested
+
+
+def test_a_hosted_file_renders_without_its_signature_so_a_recheck_adds_no_version(notion_world):
+    ws = notion_world.state.notion(USER)
+    page = ws.create_page(None, "Photos", [{"type": "image", "url": "https://example.com/a.png", "hosted": True}])
+    notion_world.sync()
+    text = document_text(notion_world, page)
+    versions = notion_world.store.count_versions(notion_world.key)
+
+    notion_world.sync()  # the page is in the cursor's minute: read again, with a freshly signed URL
+
+    assert "X-Amz" not in text and "a.png" in text
+    assert notion_world.store.count_versions(notion_world.key) == versions
+
+
+def test_a_synced_block_whose_original_is_not_shared_still_renders_its_page(notion_world):
+    ws = notion_world.state.notion(USER)
+    ws.unshare(notion_world.ids["handbook"])  # the synced block's original lives in the handbook
+
+    notion_world.sync()
+
+    assert vault_state(notion_world.store, notion_world.key)[notion_world.ids["engineering"]][0] == "ingested"
+    assert "# Runbooks" in document_text(notion_world, notion_world.ids["engineering"])

@@ -83,22 +83,76 @@ def test_full_fetch_rebuilds_text_html_and_allowed_attachments(world: GmailWorld
     assert len(world.state.requests_to(r"/attachments/")) == before + 2
 
 
-def test_attachments_the_policy_forbids_are_left_out_with_the_reason(world: GmailWorld) -> None:
+def test_attachments_left_out_say_whether_unreadable_forbidden_or_too_large(world: GmailWorld) -> None:
     raw = compose(
         "Photos",
-        "Two files.",
-        attachments=[("cat.png", "image/png", b"\x89PNG fake"), ("big.pdf", "application/pdf", PDF)],
+        "Three files.",
+        attachments=[
+            ("cat.png", "image/png", b"\x89PNG fake"),
+            ("notes.csv", "text/csv", b"a,b\n"),
+            ("big.pdf", "application/pdf", PDF),
+        ],
     )
     msg_id = world.mailbox.add_message(raw)
     before = len(world.state.requests_to(r"/attachments/"))
     message = fetched(world, msg_id, full(frozenset({"pdf", "text"}), max_bytes=100))
     parts = attachments_of(message)
-    assert parts["cat.png"]["X-Connectors-Omitted"] == "policy_file_type"
+    assert parts["cat.png"]["X-Connectors-Omitted"] == "unsupported_type"  # no rule forbids it: nothing reads it
+    assert parts["notes.csv"]["X-Connectors-Omitted"] == "policy_file_type"
     assert parts["big.pdf"]["X-Connectors-Omitted"] == "policy_max_size"
-    assert parts["cat.png"].get_payload() == "" and parts["big.pdf"].get_payload() == ""
+    assert all(part.get_payload() == "" for part in parts.values())
     assert parts["big.pdf"].get_content_type() == "application/pdf"  # its headers stay
     assert len(world.state.requests_to(r"/attachments/")) == before  # nothing downloaded
-    assert message.get_body(("plain",)).get_content().strip() == "Two files."  # type: ignore[union-attr]
+    assert message.get_body(("plain",)).get_content().strip() == "Three files."  # type: ignore[union-attr]
+
+
+def _fetched_bytes(world: GmailWorld, msg_id: str, plan: ExportPlan) -> bytes:
+    provider = world.provider(plan=plan)
+    item = provider.locate(msg_id)
+    assert item is not None
+    out = io.BytesIO()
+    provider.fetch(item, plan, out)
+    return out.getvalue()
+
+
+def test_an_attachment_that_fits_alone_but_not_base64_encoded_is_left_out_and_the_body_kept(
+    world: GmailWorld,
+) -> None:
+    attachment = PDF * 12  # 3.3 KB: under the limit alone, about 4.5 KB in base64
+    msg_id = world.mailbox.add_message(
+        compose("Scan", "The scan is attached.", attachments=[("scan.pdf", "application/pdf", attachment)])
+    )
+    limit = len(attachment) + 500
+    raw = _fetched_bytes(world, msg_id, full(max_bytes=limit))
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    assert len(raw) <= limit  # what the sync judges the message by: it is not skipped as too large
+    assert attachments_of(message)["scan.pdf"]["X-Connectors-Omitted"] == "policy_max_size"  # type: ignore[arg-type]
+    assert message.get_body(("plain",)).get_content().strip() == "The scan is attached."  # type: ignore[union-attr]
+
+
+def test_attachments_fill_the_message_up_to_the_byte_exactly(world: GmailWorld) -> None:
+    msg_id = world.mailbox.add_message(
+        compose(
+            "Two files",
+            "Both attached.",
+            attachments=[("a.pdf", "application/pdf", PDF * 3), ("b.pdf", "application/pdf", PDF * 2)],
+        )
+    )
+    whole = len(_fetched_bytes(world, msg_id, full()))
+    for limit, kept in ((whole, {"a.pdf", "b.pdf"}), (whole - 1, {"a.pdf"}), (len(PDF * 3), set())):
+        raw = _fetched_bytes(world, msg_id, full(max_bytes=limit))
+        parts = attachments_of(email.message_from_bytes(raw, policy=email.policy.default))  # type: ignore[arg-type]
+        assert len(raw) <= limit
+        assert {name for name, part in parts.items() if part["X-Connectors-Omitted"] is None} == kept, limit
+    assert len(_fetched_bytes(world, msg_id, full(max_bytes=whole))) == whole
+
+
+def test_a_large_text_body_sent_by_attachment_id_arrives_whole(world: GmailWorld) -> None:
+    body = "".join(f"Line {n}: the minutes of a very long meeting, all of it kept.\n" for n in range(3000))
+    msg_id = world.mailbox.add_message(compose("Minutes", body, html=f"<pre>{body}</pre>"))
+    message = fetched(world, msg_id, full())
+    assert message.get_body(("plain",)).get_content().replace("\r\n", "\n") == body  # type: ignore[union-attr]
+    assert "Line 2999:" in message.get_body(("html",)).get_content()  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize(
@@ -171,7 +225,7 @@ def test_every_corpus_message_comes_back_with_the_same_text_and_attachments(worl
         for part in original.iter_attachments():  # type: ignore[attr-defined]
             copy = rebuilt_files[part.get_filename()]
             if file_type_of(part.get_content_type()) is None:  # e.g. PNG: no vault file type, left out
-                assert copy["X-Connectors-Omitted"] == "policy_file_type", name
+                assert copy["X-Connectors-Omitted"] == "unsupported_type", name
             elif part.get_content_type() == "message/rfc822":  # a forwarded message nests whole
                 inner, inner_copy = part.get_content(), copy.get_content()
                 assert inner_copy["Subject"] == inner["Subject"] and _texts(inner_copy) == _texts(inner), name

@@ -8,7 +8,8 @@ import pytest
 
 from connectors_pipeline.domain.errors import AuthRevokedError, RateLimitedError, StaleCursorError, TransientError
 from connectors_pipeline.domain.items import RemovalReason
-from connectors_pipeline.providers.base import ExportPlan, Scope
+from connectors_pipeline.providers.base import AttachmentRules, ExportPlan, Scope
+from connectors_pipeline.providers.gmail.items import item_version
 from connectors_pipeline.providers.registry import provider_info
 from connectors_pipeline.resilience.guard import UNGUARDED
 from connectors_pipeline.sandbox import FaultKind
@@ -38,11 +39,26 @@ def test_profile_is_the_mailbox_address(world: GmailWorld) -> None:
 
 def test_registry_builds_the_gmail_provider_with_the_plans_version(world: GmailWorld) -> None:
     info = provider_info("gmail")
-    provider = info.factory(
-        world.client, world.tokens, world.saved.append, UNGUARDED, ExportPlan(message_content="full")
-    )
+    plan = ExportPlan(message_content="full")
+    provider = info.factory(world.client, world.tokens, world.saved.append, UNGUARDED, plan)
     world.mailbox.add_message(compose("hello"))
-    assert [item.version for item in provider.snapshot(ALL).items] == ["full"]
+    assert [item.version for item in provider.snapshot(ALL).items] == [item_version(plan)]
+
+
+def full_with(types: list[str] | None, max_bytes: int | None = 1000) -> ExportPlan:
+    allowed = frozenset(types) if types is not None else None
+    return ExportPlan(message_content="full", attachments=AttachmentRules(allowed, max_bytes))
+
+
+def test_in_full_mode_the_version_changes_with_the_attachment_rules_and_only_with_them() -> None:
+    version = item_version(full_with(["pdf", "text"]))
+    assert version.startswith("full-") and len(version) == len("full-") + 8
+    assert item_version(full_with(["text", "pdf"])) == version  # the same rules, listed otherwise
+    others = {item_version(full_with(["text"])), item_version(full_with(["pdf", "text"], 2000))}
+    others |= {item_version(full_with(None)), item_version(full_with(["pdf", "text"], None))}
+    assert len(others) == 4 and version not in others
+    # headers only: no attachment is ever fetched, so the rules cannot change what the vault holds
+    assert item_version(ExportPlan(attachments=AttachmentRules(frozenset({"text"}), 5))) == "metadata"
 
 
 def test_snapshot_lists_every_message_with_paths_from_its_labels(world: GmailWorld) -> None:

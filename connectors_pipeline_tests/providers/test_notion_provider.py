@@ -134,3 +134,33 @@ def _fetch_text(notion: NotionProvider, external_id: str, mime: str = NOTION_PAG
     provenance = notion.fetch(item, ExportPlan(), out)
     assert provenance.content_mime == "text/markdown"
     return out.getvalue().decode()
+
+
+def test_nested_blocks_that_are_gone_leave_a_note_not_a_failed_page(world):
+    state, _, _, ids = world
+    nested = rf"^/v1/blocks/(?!{ids['handbook']})[^/]+/children$"
+    state.add_fault("http_error", nested, times=1, status=404)  # the first nested block's children are gone
+    notion = provider(world)
+
+    text = _fetch_text(notion, ids["handbook"])
+
+    assert "# Team Handbook" in text and "not fetched" in text
+
+
+def test_the_sensor_asks_again_once_the_minute_it_read_has_closed(world):
+    from datetime import timedelta
+
+    from connectors_pipeline.providers.notion import changes
+
+    notion = provider(world)
+    snapshot = notion.snapshot(Scope())
+    list(snapshot.items)
+    since, _ = changes.decode_cursor(snapshot.cursor)
+    minute = changes.parse_time(since).replace(second=0, microsecond=0)
+    read_in_the_minute = changes.encode_cursor(since, minute + timedelta(seconds=10))
+    read_after_it = changes.encode_cursor(since, minute + timedelta(minutes=5))
+    api = notion._api
+
+    assert not changes.has_changes(api, read_in_the_minute, now=minute + timedelta(seconds=40))
+    assert changes.has_changes(api, read_in_the_minute, now=minute + timedelta(minutes=3))
+    assert not changes.has_changes(api, read_after_it, now=minute + timedelta(minutes=10))

@@ -11,6 +11,7 @@ import pytest
 from googleapiclient.errors import HttpError
 
 from connectors_pipeline.sandbox import seed_gmail
+from connectors_pipeline.sandbox.gmail_mime import MAX_INLINE_BODY_BYTES
 from connectors_pipeline_tests.gmail_world import EMAIL, GMAIL_METADATA, GmailWorld, compose, gmail_world
 
 
@@ -264,3 +265,14 @@ def test_seeding_takes_the_shared_mail_corpus(world: GmailWorld) -> None:
     by_name = {entry.name: ids[i] for i, entry in enumerate(entries)}
     with_attachments = ids_of(messages.list(userId="me", q="has:attachment").execute())
     assert by_name["attachments"] in with_attachments and by_name["plain_ascii"] not in with_attachments
+
+
+def test_a_text_body_over_the_inline_limit_comes_by_attachment_id_as_gmail_sends_it(world: GmailWorld) -> None:
+    large = "é" * (MAX_INLINE_BODY_BYTES // 2) + "\n"  # one byte over in UTF-8; under it in Latin-1
+    msg_id = world.mailbox.add_message(compose("Big", large, html="<p>short</p>", charset="iso-8859-1"))
+    messages = world.service().users().messages()
+    plain, html = messages.get(userId="me", id=msg_id, format="full").execute()["payload"]["parts"]
+    assert set(html["body"]) == {"size", "data"}  # small enough: inline
+    assert "data" not in plain["body"] and plain["body"]["size"] == len(large.encode())
+    got = messages.attachments().get(userId="me", messageId=msg_id, id=plain["body"]["attachmentId"]).execute()
+    assert b64(got["data"]).decode("utf-8") == large  # UTF-8, as inline bodies are

@@ -1,11 +1,12 @@
 """Messages as RemoteItems: label names, the paths a person sees ("Inbox/Subject"), scope membership.
 
-A message is immutable in Gmail, so its version is how much of it the sync takes (the plan's
-`message_content`): only a change of that fetches it again. Label changes are moves: new paths.
+A message is immutable in Gmail, so its version is how much of it the sync takes (see item_version):
+only a change of that fetches it again. Label changes are moves: new paths.
 """
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
@@ -14,7 +15,7 @@ from typing import Any
 from connectors_pipeline.domain.errors import ConfigurationError
 from connectors_pipeline.domain.file_types import EMAIL
 from connectors_pipeline.domain.items import RemoteItem
-from connectors_pipeline.providers.base import Scope
+from connectors_pipeline.providers.base import ExportPlan, Scope
 from connectors_pipeline.providers.gmail.client import GmailClient
 
 PROVIDER_NAME = "gmail"
@@ -89,6 +90,18 @@ class LabelNames:
         if root in labels:
             return root
         return next((lid for lid, (name, _) in labels.items() if name.lower() == root.lower()), root)
+
+
+def item_version(plan: ExportPlan) -> str:
+    """How much of a message the sync takes under `plan`: "metadata", or "full" and a short fingerprint of
+    the attachment rules, since in full mode they decide which files the vault holds: under other rules
+    every message must be fetched again, to take out what is now forbidden and put in what was left out."""
+    if plan.message_content != "full":
+        return plan.message_content
+    rules = plan.attachments
+    types = sorted(rules.allowed_file_types) if rules.allowed_file_types is not None else None
+    key = repr((types, rules.max_bytes)).encode()
+    return f"full-{hashlib.sha256(key).hexdigest()[:8]}"
 
 
 def to_item(meta: dict[str, Any], labels: LabelNames, version: str) -> RemoteItem:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import BinaryIO
 
 from connectors_pipeline.domain.credentials import OAuthClientConfig, OAuthTokens
-from connectors_pipeline.domain.items import Provenance, RemoteItem
+from connectors_pipeline.domain.items import Change, Provenance, RemoteItem
 from connectors_pipeline.providers.base import (
     AccountProfile,
     ChangeBatch,
@@ -18,7 +18,7 @@ from connectors_pipeline.providers.base import (
 from connectors_pipeline.providers.gmail.changes import has_changes, list_changes
 from connectors_pipeline.providers.gmail.client import GmailClient
 from connectors_pipeline.providers.gmail.fetch import fetch_message
-from connectors_pipeline.providers.gmail.items import PROVIDER_NAME, LabelNames, check_scope, to_item
+from connectors_pipeline.providers.gmail.items import PROVIDER_NAME, LabelNames, check_scope, item_version, to_item
 from connectors_pipeline.providers.gmail.listing import get_metadata, snapshot_items
 from connectors_pipeline.resilience import CallGuard
 from connectors_pipeline.resilience.guard import UNGUARDED
@@ -31,7 +31,7 @@ class GmailProvider:
 
     Thread-safety and resilience as GoogleDriveProvider: per-thread connections over one locked set
     of credentials, every request through `guard` with the library's retries off. `plan` is the
-    export plan the sync fetches with: its `message_content` is every item's version.
+    export plan the sync fetches with: how much of a message it takes is every item's version.
     """
 
     name = PROVIDER_NAME
@@ -56,7 +56,7 @@ class GmailProvider:
             client, tokens, save_tokens, timeout=timeout or guard.retry.request_timeout_seconds, guard=guard
         )
         self._labels = LabelNames(self._client)
-        self.version = (plan or ExportPlan()).message_content
+        self.version = item_version(plan or ExportPlan())
         self.page_size = page_size
         self.workers = workers
 
@@ -84,6 +84,12 @@ class GmailProvider:
     def locate(self, external_id: str) -> RemoteItem | None:
         meta = get_metadata(self._client, external_id)
         return to_item(meta, self._labels, self.version) if meta is not None else None
+
+    def missed_by_listing(self, item: RemoteItem, scopes: Sequence[Scope]) -> bool:
+        return False  # the listing is complete: what it did not list is outside the scopes
+
+    def below(self, external_ids: Sequence[str], scopes: Sequence[Scope]) -> list[Change]:
+        return []  # a message contains no other items
 
     def fetch(self, item: RemoteItem, plan: ExportPlan, out: BinaryIO) -> Provenance:
         """Write the message as message/rfc822 into `out` (headers only, or whole: see fetch.py)."""

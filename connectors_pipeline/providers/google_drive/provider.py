@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import BinaryIO
 
 from connectors_pipeline.domain.credentials import OAuthClientConfig, OAuthTokens
-from connectors_pipeline.domain.items import Provenance, RemoteItem
+from connectors_pipeline.domain.items import Change, Provenance, RemoteItem
 from connectors_pipeline.providers.base import (
     AccountProfile,
     ChangeBatch,
@@ -90,6 +90,12 @@ class GoogleDriveProvider:
     def locate(self, external_id: str) -> RemoteItem | None:
         meta = get_file(self._client, external_id)
         return to_item(meta, ()) if meta is not None else None
+
+    def missed_by_listing(self, item: RemoteItem, scopes: Sequence[Scope]) -> bool:
+        return False  # the listing is complete: what it did not list is outside the scopes
+
+    def below(self, external_ids: Sequence[str], scopes: Sequence[Scope]) -> list[Change]:
+        return []  # a folder change is expanded by the feed itself (changes.py)
 
     def fetch(self, item: RemoteItem, plan: ExportPlan, out: BinaryIO) -> Provenance:
         """Stream the item into `out`; `out` must be seekable for export fallbacks to discard a failure."""

@@ -36,6 +36,7 @@ from connectors_pipeline.providers.notion.rich_text import (
     plain_text,
     single_line_text,
     summary_text,
+    unsigned,
 )
 
 NOT_FETCHED = "> ⚠️ Part of this block's content was not fetched from Notion."
@@ -171,7 +172,8 @@ def _icon(icon: Any) -> str:
     if kind == "custom_emoji" and isinstance(payload, dict) and payload.get("name"):
         return f":{escape_inline(payload['name'])}:"
     if isinstance(payload, dict) and payload.get("url"):
-        return f"![icon]({link_url(payload['url'])})"
+        url = unsigned(payload["url"]) if kind == "file" else payload["url"]
+        return f"![icon]({link_url(url)})"
     return ""
 
 
@@ -220,7 +222,8 @@ def _table(block: dict[str, Any], payload: dict[str, Any], ctx: _Context) -> lis
 
 
 def _media_url(payload: dict[str, Any]) -> str:
-    return payload[payload["type"]]["url"]
+    url = payload[payload["type"]]["url"]
+    return unsigned(url) if payload["type"] == "file" else url
 
 
 def _file_label(payload: dict[str, Any], url: str) -> str:

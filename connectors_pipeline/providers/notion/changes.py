@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from connectors_pipeline.domain.errors import StaleCursorError
@@ -27,18 +27,26 @@ OVERLAP = timedelta(minutes=2)
 _NEWEST_FIRST = {"timestamp": "last_edited_time", "direction": "descending"}
 
 
-def encode_cursor(since: str | None) -> str:
-    return json.dumps({"since": since})
+# How far our clock may be from Notion's: a minute read this close to its end counts as still open.
+CLOCK_SKEW = timedelta(seconds=30)
 
 
-def decode_cursor(cursor: str) -> str | None:
+def encode_cursor(since: str | None, read_at: datetime | None = None) -> str:
+    """`since`: the newest edit seen; `read_at`: when (our clock) it was read, which tells whether
+    that minute was still open then."""
+    read_at = read_at or datetime.now(UTC)
+    return json.dumps({"since": since, "read_at": read_at.isoformat()})
+
+
+def decode_cursor(cursor: str) -> tuple[str | None, datetime | None]:
     try:
         value = json.loads(cursor)
     except ValueError:
         value = None
     if not isinstance(value, dict) or not isinstance(value.get("since"), str | None):
         raise StaleCursorError("the Notion cursor is not one this version wrote")
-    return value["since"]
+    read_at = parse_time(value["read_at"]) if isinstance(value.get("read_at"), str) else None
+    return value["since"], read_at
 
 
 def unsettled(node: Node, since: str | None) -> bool:
@@ -79,7 +87,8 @@ def edited_since(api: NotionApi, since: str | None) -> list[dict[str, Any]]:
 
 
 def list_changes(api: NotionApi, ancestry: Ancestry, cursor: str, scopes: Sequence[Scope]) -> ChangeBatch:
-    since = decode_cursor(cursor)
+    since, _ = decode_cursor(cursor)
+    read_at = datetime.now(UTC)
     changes: list[Change] = []
     newest = since
     for obj in edited_since(api, since):
@@ -89,14 +98,20 @@ def list_changes(api: NotionApi, ancestry: Ancestry, cursor: str, scopes: Sequen
             changes.append(Change(node.id, item=ancestry.item(node, recheck=unsettled(node, since))))
         else:
             changes.append(Change(node.id, removal=RemovalReason.MOVED_OUT_OF_SCOPE))
-    return ChangeBatch(changes=changes, next_cursor=encode_cursor(newest))
+    return ChangeBatch(changes=changes, next_cursor=encode_cursor(newest, read_at))
 
 
-def has_changes(api: NotionApi, cursor: str) -> bool:
-    since = decode_cursor(cursor)
+def has_changes(api: NotionApi, cursor: str, now: datetime | None = None) -> bool:
+    """One search, newest first: something was edited after the cursor, or in the cursor's own
+    minute after the last sync read it (page times are minutes: only a later read can tell)."""
+    since, read_at = decode_cursor(cursor)
     answer = api.call("reading the newest edit", lambda c: c.search(sort=_NEWEST_FIRST, page_size=1))
     results = answer.get("results") or []
     if not results:
         return False
     newest, known = parse_time(results[0].get("last_edited_time") or ""), parse_time(since) if since else None
-    return known is None or (newest is not None and newest > known)
+    if known is None or (newest is not None and newest > known):
+        return True
+    minute_ends = known.replace(second=0, microsecond=0) + timedelta(minutes=1)
+    read_while_open = read_at is not None and read_at < minute_ends + CLOCK_SKEW
+    return read_while_open and (now or datetime.now(UTC)) >= minute_ends + CLOCK_SKEW

@@ -103,6 +103,7 @@ class NotionApi:
             )
             self._tokens = tokens_from_answer(answer, self._tokens.scopes, fallback_refresh=refresh)
             self._client = notion_client(self._config, answer["access_token"], self._timeout)
+            stale.close()  # requests already sent on it finish; new ones use the new token
             self._save_tokens(self._tokens)
             return True
 

@@ -22,7 +22,7 @@ from connectors_pipeline.domain.errors import (
     RateLimitedError,
     TransientError,
 )
-from connectors_pipeline.providers.google_drive.errors import redact
+from connectors_pipeline.providers.google_errors import redact
 
 RETRYABLE_STATUSES = frozenset({409, 500, 502, 503, 504, 529})
 GONE_CODES = frozenset({"object_not_found", "restricted_resource"})

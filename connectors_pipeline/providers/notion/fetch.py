@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, BinaryIO
 
+from connectors_pipeline.domain.errors import NotFoundError
 from connectors_pipeline.domain.file_types import NOTION_DATABASE, NOTION_PAGE
 from connectors_pipeline.domain.items import Provenance, RemoteItem
 from connectors_pipeline.providers.notion.client import NotionApi
@@ -30,13 +31,16 @@ def children(api: NotionApi, block_id: str, depth: int = 0, budget: _Budget | No
         kind = block.get("type")
         if kind in ("child_page", "child_database") or depth >= MAX_DEPTH or budget.blocks > MAX_BLOCKS:
             continue  # child pages and databases are items of their own; too deep: rendered as cut short
-        if kind == "synced_block":
-            # A reference to a synced block shows the original's children; fetch those.
-            original = ((block.get("synced_block") or {}).get("synced_from") or {}).get("block_id")
-            if original or block.get("has_children"):
-                block["children"] = children(api, original or block["id"], depth + 1, budget)
-        elif block.get("has_children"):
-            block["children"] = children(api, block["id"], depth + 1, budget)
+        if block.get("has_children") or kind == "synced_block":
+            # Children that are gone or not shared (a synced block's original in a page the
+            # integration cannot see) are left out and the renderer says so: one block never fails its page.
+            try:
+                block["children"] = children(api, block["id"], depth + 1, budget)
+                original = ((block.get("synced_block") or {}).get("synced_from") or {}).get("block_id")
+                if kind == "synced_block" and original and not block["children"]:
+                    block["children"] = children(api, original, depth + 1, budget)  # a copy lists nothing itself
+            except NotFoundError:
+                block.pop("children", None)
     return blocks
 
 

@@ -55,6 +55,14 @@ def plain_id(notion_id: str) -> str:
     return notion_id.replace("-", "").lower()
 
 
+def dashed_id(notion_id: str) -> str:
+    """The form Notion answers with (a dashed lowercase UUID), from either form."""
+    plain = plain_id(notion_id)
+    if len(plain) != 32:
+        return notion_id
+    return f"{plain[:8]}-{plain[8:12]}-{plain[12:16]}-{plain[16:20]}-{plain[20:]}"
+
+
 def parse_time(value: str) -> datetime | None:
     try:
         return datetime.fromisoformat(value.replace("Z", "+00:00"))
@@ -127,6 +135,7 @@ class Ancestry:
 
     def node(self, node_id: str, kind: str = "page") -> Node | None:
         """The node, fetched when a walk has not seen it; None when it is gone or not shared."""
+        node_id = dashed_id(node_id)
         if node_id not in self.nodes:
             try:
                 if kind == "page":

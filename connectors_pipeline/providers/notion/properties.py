@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from connectors_pipeline.providers.notion.rich_text import LinkResolver, format_date, plain_text
+from connectors_pipeline.providers.notion.rich_text import LinkResolver, format_date, plain_text, unsigned
 
 Value = str | int | float | bool | list[Any] | None
 
@@ -47,7 +47,10 @@ def _option_name(option: Any) -> str | None:
 
 def _file_url(file: dict[str, Any]) -> str | None:
     hosted = file.get(file.get("type") or "")
-    return (hosted or {}).get("url") or file.get("name")
+    url = (hosted or {}).get("url")
+    if url and file.get("type") == "file":
+        url = unsigned(url)
+    return url or file.get("name")
 
 
 def _value(prop: dict[str, Any], links: LinkResolver) -> Value:

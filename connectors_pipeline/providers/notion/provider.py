@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
 from typing import BinaryIO
 
 from connectors_pipeline.domain.credentials import OAuthClientConfig, OAuthTokens
-from connectors_pipeline.domain.items import Provenance, RemoteItem
+from connectors_pipeline.domain.items import Change, Provenance, RemoteItem, RemovalReason
 from connectors_pipeline.providers.base import AccountProfile, ChangeBatch, ExportPlan, Scope, Snapshot, TokenSaver
 from connectors_pipeline.providers.notion import changes
 from connectors_pipeline.providers.notion.client import NotionApi
@@ -54,6 +55,7 @@ class NotionProvider:
         )
 
     def snapshot(self, scope: Scope) -> Snapshot:
+        read_at = datetime.now(UTC)
         since = newest_edit(self._api)  # first: whatever is edited during the walk is newer than this
         walker = Walker(self._api, self._ancestry)
 
@@ -61,7 +63,7 @@ class NotionProvider:
             for node in walker.walk(scope):
                 yield self._ancestry.item(node, recheck=changes.unsettled(node, since))
 
-        return Snapshot(cursor=changes.encode_cursor(since), items=items())
+        return Snapshot(cursor=changes.encode_cursor(since, read_at), items=items())
 
     def changes(self, cursor: str, scopes: Sequence[Scope]) -> ChangeBatch:
         return changes.list_changes(self._api, self._ancestry, cursor, scopes)
@@ -72,6 +74,26 @@ class NotionProvider:
     def locate(self, external_id: str) -> RemoteItem | None:
         node = self._ancestry.node(external_id, "page") or self._ancestry.node(external_id, "data_source")
         return self._ancestry.item(node) if node is not None else None
+
+    def missed_by_listing(self, item: RemoteItem, scopes: Sequence[Scope]) -> bool:
+        node = self._ancestry.nodes.get(item.external_id)
+        return node is not None and any(self._ancestry.in_scope(node, scope) for scope in scopes)
+
+    def below(self, external_ids: Sequence[str], scopes: Sequence[Scope]) -> list[Change]:
+        """Search reports a renamed or moved page alone; what lies below it is walked again (a request
+        or two per page below) for its new paths, or its leaving the scopes."""
+        walker = Walker(self._api, self._ancestry)
+        found: list[Change] = []
+        for external_id in external_ids:
+            node = self._ancestry.node(external_id, "page") or self._ancestry.node(external_id, "data_source")
+            if node is None:
+                continue
+            for below in walker.below(node):
+                if any(self._ancestry.in_scope(below, scope) for scope in scopes):
+                    found.append(Change(below.id, item=self._ancestry.item(below)))
+                else:
+                    found.append(Change(below.id, removal=RemovalReason.MOVED_OUT_OF_SCOPE))
+        return found
 
     def fetch(self, item: RemoteItem, plan: ExportPlan, out: BinaryIO) -> Provenance:
         return fetch_item(self._api, item, out)

@@ -15,6 +15,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 LinkResolver = Callable[[str, str], str]
 """(kind "page" | "database", Notion id) -> the URL a link to that object should carry."""
@@ -265,3 +266,10 @@ def guard_heading_end(text: str) -> str:
 def cell_text(items: Any, links: LinkResolver) -> str:
     """Text for a GFM table cell: pipes escaped everywhere, line breaks as `<br>`."""
     return "<br>".join(line.strip() for line in rich_text_lines(items, links, in_table=True) if line.strip())
+
+
+def unsigned(url: str) -> str:
+    """A Notion-hosted file's URL without its signature: the signed query (X-Amz-*) is a temporary
+    credential that changes on every read, so it must neither reach the vault nor move the text hash."""
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))

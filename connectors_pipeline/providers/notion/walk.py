@@ -56,6 +56,19 @@ class Walker:
             if not node.in_trash and (scope.recursive or depth == 0):
                 queue.extend((child, depth + 1) for child in self._children(node))
 
+    def below(self, node: Node) -> Iterator[Node]:
+        """Everything under `node`, breadth first, each once (not `node` itself)."""
+        self.seen.add(node.id)
+        queue: deque[Node] = deque(self._children(node))
+        while queue:
+            child = queue.popleft()
+            if child.id in self.seen:
+                continue
+            self.seen.add(child.id)
+            yield child
+            if not child.in_trash:
+                queue.extend(self._children(child))
+
     def _starting_points(self, scope: Scope) -> list[Node]:
         if not scope.roots:
             return [self.ancestry.add(obj) for obj in search_all(self.api)]
