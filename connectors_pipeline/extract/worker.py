@@ -28,6 +28,7 @@ except ImportError:  # Windows: no rlimits, so no memory cap; the parent's deadl
 
 READY = {"ready": True}
 _MIB = 1024 * 1024
+NEAR_BUDGET = 0.85  # a parse error this close to the memory budget was most likely a failed allocation
 _MAX_MESSAGE_CHARS = 2000  # a skip reason, not a dump of whatever a parser put in its exception
 
 
@@ -123,8 +124,11 @@ def answer(job: dict) -> dict:
         _uncap()
     high_water = _high_water(before)
     # Native code (lxml, zlib) often reports a failed allocation as a parse error, so a failure close to
-    # the budget counts as running out of memory too.
-    out_of_memory = "error" in reply and (reply.pop("memory_error") or high_water >= limits.max_memory_bytes / 2)
+    # the budget counts as running out of memory too. "Close" is most of it: the high-water mark is the
+    # process's peak, which a worker's first large file raises by its parser's own working set too.
+    out_of_memory = "error" in reply and (
+        reply.pop("memory_error") or high_water >= NEAR_BUDGET * limits.max_memory_bytes
+    )
     if out_of_memory:
         reply["error"] = f"extraction exceeded the {limits.max_memory_bytes / _MIB:g} MiB memory limit"
     elif "error" in reply:
