@@ -12,6 +12,7 @@ import click
 from connectors_pipeline.cli.bench_faults import faults
 from connectors_pipeline.cli.bench_incremental import incremental
 from connectors_pipeline.cli.bench_notion import notion
+from connectors_pipeline.cli.bench_scale import scale
 from connectors_pipeline.cli.bench_setup import BENCH_USER, bench_account
 from connectors_pipeline.cli.dagster_runs import run_sync
 from connectors_pipeline.cli.display import print_figures
@@ -92,3 +93,4 @@ def _bare_download(store, key: str, items, workers: int) -> float:
 bench.add_command(incremental)
 bench.add_command(faults)
 bench.add_command(notion)
+bench.add_command(scale)

@@ -21,13 +21,18 @@ def apply_accounts_sensor(instance: dg.DagsterInstance, defs: dg.Definitions, pr
     sensor = defs.resolve_sensor_def(f"{provider}_accounts_sensor")
     with dg.build_sensor_context(instance=instance, definitions=defs, resources=defs.resources) as context:
         result = sensor(context)
+    apply_partition_requests(instance, result)
+    return [r.partition_key for r in result.run_requests or [] if r.partition_key]
+
+
+def apply_partition_requests(instance: dg.DagsterInstance, result: dg.SensorResult) -> None:
+    """Add and delete the partitions a sensor tick asked for, as the daemon does after the tick."""
     for request in result.dynamic_partitions_requests or []:
         if isinstance(request, dg.AddDynamicPartitionsRequest):
             instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
         else:
             for key in request.partition_keys:
                 instance.delete_dynamic_partition(request.partitions_def_name, key)
-    return [r.partition_key for r in result.run_requests or [] if r.partition_key]
 
 
 def run_sync(instance: dg.DagsterInstance, defs: dg.Definitions, provider: str, partition_key: str) -> RunSummary:

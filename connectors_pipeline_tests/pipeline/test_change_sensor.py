@@ -5,19 +5,16 @@ from __future__ import annotations
 import json
 import threading
 import time
-from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 import pytest
-from pydantic import SecretStr
 
+from connectors_pipeline.cli.bench_accounts import connect_sandbox_drive
 from connectors_pipeline.definitions import defs
 from connectors_pipeline.defs import change_sensor
 from connectors_pipeline.defs.change_sensor import MAX_ATTEMPTS
-from connectors_pipeline.domain.credentials import OAuthTokens
 from connectors_pipeline.domain.policy import OrgPolicy
 from connectors_pipeline.providers.base import Scope
-from connectors_pipeline.providers.google_drive import DRIVE_SCOPES
 from connectors_pipeline.sandbox import SandboxServer, SandboxState, sandbox_client_config
 from connectors_pipeline.store import Store
 from connectors_pipeline.store.cipher import resolve_keyring
@@ -169,24 +166,12 @@ def connect_many(connectors_env, count: int):
     store = Store.open(connectors_env.database_url, resolve_keyring(connectors_env, allow_demo_key=False))
     with SandboxServer(state, port=0) as server, dg.instance_for_test() as instance:
         client = sandbox_client_config(server.url)
-        expiry = datetime.now(UTC) + timedelta(minutes=50)
         keys: dict[str, str] = {}  # partition key -> email
         for n in range(count):
             email = f"person{n:04d}@example.com"
-            access, refresh = state.issue_tokens(email)
+            account = connect_sandbox_drive(store, state, client, email)
             drive = state.drive(email)
             drive.create_file("notes.txt", None, "text/plain", f"notes of {email}".encode())
-            tokens = OAuthTokens(
-                access_token=SecretStr(access), refresh_token=SecretStr(refresh), expiry=expiry, scopes=DRIVE_SCOPES
-            )
-            account = store.connect_account(
-                provider="google_drive",
-                external_account_id=drive.permission_id,
-                email=email,
-                display_name=email,
-                client=client,
-                tokens=tokens,
-            )
             cursor = SyncCursor.taken(drive.start_page_token(), [Scope()], OrgPolicy())
             store.set_cursor(account.partition_key, cursor.encode())
             keys[account.partition_key] = email

@@ -39,7 +39,7 @@ def metadata(result, check_name: str) -> dict[str, object]:
 def run_checks(world, *check_names: str, **kwargs):
     """Only the named checks on vault_items, for the world's account: nothing is synced."""
     return (
-        defs.resolve_implicit_global_asset_job_def()
+        defs.resolve_job_def("google_drive_sync")
         .get_subset(
             asset_check_selection={dg.AssetCheckKey(VAULT, name) for name in check_names}, asset_selection=set()
         )
@@ -89,7 +89,7 @@ def test_policy_checks_fail_when_the_vault_holds_what_the_policy_now_forbids(dri
     monkeypatch.setenv("ORG_CONNECTORS_ALLOWED_FILE_TYPES", "pdf")  # tightened after the sync
 
     result = (
-        defs.resolve_implicit_global_asset_job_def()
+        defs.resolve_job_def("google_drive_sync")
         .get_subset(
             asset_check_selection={dg.AssetCheckKey(dg.AssetKey(["google_drive", "vault_items"]), "policy_compliant")},
             asset_selection=set(),
@@ -114,7 +114,7 @@ def test_fetched_content_check_blocks_ingest_of_what_the_policy_now_forbids(driv
 
     check = dg.AssetCheckKey(dg.AssetKey(["google_drive", "exported_documents"]), "fetched_content_allowed")
     result = (
-        defs.resolve_implicit_global_asset_job_def()
+        defs.resolve_job_def("google_drive_sync")
         .get_subset(asset_check_selection={check}, asset_selection=set())
         .execute_in_process(partition_key=drive_world.key, instance=drive_world.instance, raise_on_error=False)
     )
@@ -240,7 +240,7 @@ def test_a_run_over_several_accounts_records_each_accounts_own_result(drive_worl
         conn.execute(sa.update(documents).where(documents.c.id == gone.vault_document_id).values(deleted_at=utcnow()))
 
     result = (
-        defs.resolve_implicit_global_asset_job_def()
+        defs.resolve_job_def("google_drive_sync")
         .get_subset(asset_check_selection={dg.AssetCheckKey(VAULT, "coverage")}, asset_selection=set())
         .execute_in_process(
             instance=drive_world.instance,
