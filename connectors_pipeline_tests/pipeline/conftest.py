@@ -109,6 +109,16 @@ class ProviderWorld:
         assert result.success
         return result
 
+    def changes_sensor(self, cursor: str | None = None) -> dg.SensorResult:
+        """One tick of the provider's change sensor, as the daemon would evaluate it."""
+        from connectors_pipeline.definitions import defs
+
+        sensor = defs.resolve_sensor_def(f"{self.provider}_changes_sensor")
+        with dg.build_sensor_context(
+            instance=self.instance, definitions=defs, resources=defs.resources, cursor=cursor
+        ) as context:
+            return sensor(context)
+
 
 @contextmanager
 def provider_world(settings: Settings, provider: str, state: SandboxState) -> Iterator[ProviderWorld]:

@@ -169,25 +169,14 @@ def test_an_attachment_that_fits_alone_but_not_encoded_is_left_out_and_the_messa
 
 
 def test_the_change_sensor_polls_history_once_and_syncs_only_after_mail_arrives(mail_world):
-    import dagster as dg
-
-    from connectors_pipeline.definitions import defs
-
-    def evaluate(cursor=None):
-        sensor = defs.resolve_sensor_def("gmail_changes_sensor")
-        with dg.build_sensor_context(
-            instance=mail_world.instance, definitions=defs, resources=defs.resources, cursor=cursor
-        ) as context:
-            return sensor(context)
-
     mail_world.sync()
     mail_world.state.reset_requests()
-    quiet = evaluate()
+    quiet = mail_world.changes_sensor()
     assert quiet.run_requests == []
     assert [r.path.rsplit("/", 1)[1] for r in mail_world.state.requests] == ["history"]
 
     mail_world.state.mailbox(USER).add_message(compose("Ping", "Something arrived."))
-    changed = evaluate(quiet.cursor)
+    changed = mail_world.changes_sensor(quiet.cursor)
 
     [request] = changed.run_requests
     assert request.partition_key == mail_world.key

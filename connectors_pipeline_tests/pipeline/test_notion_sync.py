@@ -167,26 +167,15 @@ def test_a_page_source_syncs_only_its_subtree(notion_world):
 
 
 def test_the_change_sensor_polls_with_one_search_and_syncs_only_after_an_edit(notion_world):
-    import dagster as dg
-
-    from connectors_pipeline.definitions import defs
-
-    def evaluate(cursor=None):
-        sensor = defs.resolve_sensor_def("notion_changes_sensor")
-        with dg.build_sensor_context(
-            instance=notion_world.instance, definitions=defs, resources=defs.resources, cursor=cursor
-        ) as context:
-            return sensor(context)
-
     notion_world.sync()
     notion_world.state.reset_requests()
-    quiet = evaluate()
+    quiet = notion_world.changes_sensor()
     assert quiet.run_requests == []
     assert [(r.method, r.path) for r in notion_world.state.requests] == [("POST", "/v1/search")]
 
     later(notion_world)
     notion_world.state.notion(USER).rename_page(notion_world.ids["day_one"], "Day One, revised")
-    changed = evaluate(quiet.cursor)
+    changed = notion_world.changes_sensor(quiet.cursor)
 
     [request] = changed.run_requests
     assert request.partition_key == notion_world.key
