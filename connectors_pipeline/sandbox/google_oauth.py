@@ -23,7 +23,7 @@ def _state(request: Request) -> SandboxState:
     return request.app.state.sandbox
 
 
-def _loopback(redirect_uri: str) -> bool:
+def loopback(redirect_uri: str) -> bool:
     """Installed-app clients may only redirect to a loopback address over http (any port)."""
     parts = urlsplit(redirect_uri)
     return parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost", "::1") and not parts.fragment
@@ -33,7 +33,7 @@ def _valid_scope(scope: str) -> bool:
     return scope in _OPENID_SCOPES or (scope.startswith(_KNOWN_SCOPE_PREFIX) and len(scope) > len(_KNOWN_SCOPE_PREFIX))
 
 
-def _redirect(redirect_uri: str, params: dict[str, str]) -> Response:
+def redirect_to(redirect_uri: str, params: dict[str, str]) -> Response:
     sep = "&" if urlsplit(redirect_uri).query else "?"
     return RedirectResponse(redirect_uri + sep + urlencode(params), status_code=302)
 
@@ -45,32 +45,32 @@ async def authorize(request: Request) -> Response:
     client_id, redirect_uri = q.get("client_id", ""), q.get("redirect_uri", "")
     if client_id not in state.clients:
         return PlainTextResponse("Error 401: invalid_client\nThe OAuth client was not found.", status_code=401)
-    if not redirect_uri or not _loopback(redirect_uri):
+    if not redirect_uri or not loopback(redirect_uri):
         return PlainTextResponse(
             "Error 400: redirect_uri_mismatch\nredirect_uri must be a loopback http URI.", status_code=400
         )
     echo = {"state": q["state"]} if "state" in q else {}
     if q.get("response_type") != "code":
-        return _redirect(redirect_uri, {"error": "unsupported_response_type", **echo})
+        return redirect_to(redirect_uri, {"error": "unsupported_response_type", **echo})
     challenge, method = q.get("code_challenge"), q.get("code_challenge_method", "plain")
     if not challenge or method != "S256" or not 43 <= len(challenge) <= 128:
-        return _redirect(
+        return redirect_to(
             redirect_uri,
             {"error": "invalid_request", "error_description": "code_challenge with S256 is required", **echo},
         )
     scopes = tuple(s for s in q.get("scope", "").split(" ") if s)
     if not scopes:
-        return _redirect(
+        return redirect_to(
             redirect_uri,
             {"error": "invalid_request", "error_description": "Missing required parameter: scope", **echo},
         )
     if not all(_valid_scope(s) for s in scopes):
-        return _redirect(redirect_uri, {"error": "invalid_scope", **echo})
+        return redirect_to(redirect_uri, {"error": "invalid_scope", **echo})
     with state.lock:
         hint = q.get("login_hint")
         email = hint if hint in state.users else next(iter(state.users), None)
         if email is None:
-            return _redirect(redirect_uri, {"error": "access_denied", **echo})
+            return redirect_to(redirect_uri, {"error": "access_denied", **echo})
         # Installed apps get a refresh token unless they explicitly ask for online access.
         code = state.issue_code(
             client_id=client_id,
@@ -80,7 +80,7 @@ async def authorize(request: Request) -> Response:
             email=email,
             offline=q.get("access_type", "offline") != "online",
         )
-    return _redirect(redirect_uri, {**echo, "code": code, "scope": " ".join(scopes)})
+    return redirect_to(redirect_uri, {**echo, "code": code, "scope": " ".join(scopes)})
 
 
 def _client_credentials(request: Request, form: dict[str, str]) -> tuple[str | None, str | None, bool]:

@@ -14,12 +14,12 @@ import base64
 import binascii
 import math
 from typing import Any
-from urllib.parse import urlencode, urlsplit
 
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
+from connectors_pipeline.sandbox.google_oauth import loopback, redirect_to
 from connectors_pipeline.sandbox.notion_api import NOTION_SCOPE, check_version, json_body
 from connectors_pipeline.sandbox.notion_errors import NotionError, notion_json, validation_error
 from connectors_pipeline.sandbox.notion_objects import person_json
@@ -33,16 +33,6 @@ def _state(request: Request) -> SandboxState:
     return request.app.state.sandbox
 
 
-def _loopback(redirect_uri: str) -> bool:
-    parts = urlsplit(redirect_uri)
-    return parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost", "::1") and not parts.fragment
-
-
-def _redirect(redirect_uri: str, params: dict[str, str]) -> Response:
-    sep = "&" if urlsplit(redirect_uri).query else "?"
-    return RedirectResponse(redirect_uri + sep + urlencode(params), status_code=302)
-
-
 async def authorize(request: Request) -> Response:
     """GET /v1/oauth/authorize: consents at once for `login_hint` (sandbox only) or the first user."""
     state = _state(request)
@@ -50,22 +40,22 @@ async def authorize(request: Request) -> Response:
     client_id, redirect_uri = q.get("client_id", ""), q.get("redirect_uri", "")
     if client_id not in state.clients:
         return NotionError(400, "invalid_request", "Invalid client_id.").response()
-    if not redirect_uri or not _loopback(redirect_uri):
+    if not redirect_uri or not loopback(redirect_uri):
         return NotionError(400, "invalid_request", "redirect_uri must be a loopback http URI.").response()
     echo = {"state": q["state"]} if "state" in q else {}
     if q.get("response_type") != "code":
-        return _redirect(redirect_uri, {"error": "unsupported_response_type", **echo})
+        return redirect_to(redirect_uri, {"error": "unsupported_response_type", **echo})
     if q.get("owner", "user") != "user":
-        return _redirect(redirect_uri, {"error": "invalid_request", **echo})
+        return redirect_to(redirect_uri, {"error": "invalid_request", **echo})
     with state.lock:
         hint = q.get("login_hint")
         email = hint if hint in state.users else next(iter(state.users), None)
         if email is None:
-            return _redirect(redirect_uri, {"error": "access_denied", **echo})
+            return redirect_to(redirect_uri, {"error": "access_denied", **echo})
         code = state.issue_code(
             client_id=client_id, redirect_uri=redirect_uri, code_challenge="", scopes=(NOTION_SCOPE,), email=email
         )
-    return _redirect(redirect_uri, {"code": code, **echo})
+    return redirect_to(redirect_uri, {"code": code, **echo})
 
 
 def _client(request: Request, state: SandboxState) -> str:

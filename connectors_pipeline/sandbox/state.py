@@ -7,6 +7,7 @@ import string
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
 from connectors_pipeline.sandbox.drive_state import DriveAccount, identity_of
 from connectors_pipeline.sandbox.faults import FaultRule, FaultsMixin
@@ -23,6 +24,7 @@ from connectors_pipeline.sandbox.oauth_grants import (
 )
 from connectors_pipeline.sandbox.request_log import RequestLogMixin, RequestRecord
 
+T = TypeVar("T")
 _ID_ALPHABET = string.ascii_letters + string.digits + "-_"
 
 
@@ -145,20 +147,15 @@ class SandboxState(OAuthGrantsMixin, RequestLogMixin, FaultsMixin):
 
     def notion(self, email: str) -> NotionWorkspace:
         """The user's Notion workspace (matched case-insensitively, like mailbox)."""
-        with self.lock:
-            found = self._notion.get(email) or next(
-                (ws for key, ws in self._notion.items() if key.lower() == email.lower()), None
-            )
-            if found is None:
-                raise KeyError(f"no sandbox user {email!r}; call add_user first")
-            return found
+        return self._of_user(self._notion, email)
 
     def mailbox(self, email: str) -> Mailbox:
         """The user's Gmail mailbox (matched case-insensitively, as a token's e-mail may be spelt)."""
+        return self._of_user(self._mailboxes, email)
+
+    def _of_user(self, worlds: dict[str, T], email: str) -> T:
         with self.lock:
-            found = self._mailboxes.get(email) or next(
-                (box for key, box in self._mailboxes.items() if key.lower() == email.lower()), None
-            )
+            found = worlds.get(email) or next((w for key, w in worlds.items() if key.lower() == email.lower()), None)
             if found is None:
                 raise KeyError(f"no sandbox user {email!r}; call add_user first")
             return found

@@ -70,19 +70,8 @@ def drive_world(connectors_env: Settings) -> Iterator[DriveWorld]:
     state.add_user(USER)
     corpus = generate_corpus(seed=7, files=CORPUS_FILES)
     ids = seed_drive(state, USER, corpus)
-    store = Store.open(connectors_env.database_url, resolve_keyring(connectors_env, allow_demo_key=False))
-    with SandboxServer(state, port=0) as server, dg.instance_for_test() as instance:
-        account = connect_account(
-            store,
-            OrgPolicy(),
-            "google_drive",
-            sandbox_client_config(server.url),
-            mode="sandbox",
-            login_hint=USER,
-        )
-        instance.add_dynamic_partitions("google_drive_accounts", [account.partition_key])
-        yield DriveWorld(state, server, corpus, ids, store, account, instance)
-    store.dispose()
+    with provider_world(connectors_env, "google_drive", state) as world:
+        yield DriveWorld(state, world.server, corpus, ids, world.store, world.account, world.instance)
 
 
 @dataclass
