@@ -26,6 +26,17 @@ def _positive(env: Mapping[str, str], name: str) -> float | None:
     return value
 
 
+def shown_url(url: str) -> str:
+    """A URL fit for an error message: fsspec URLs may carry a login (`ftp://user:password@host`) or
+    signed query parameters, which never belong in a message or a log."""
+    scheme, separator, rest = url.partition("://")
+    if not separator:
+        return url
+    location = rest.split("?", 1)[0]
+    host, slash, path = location.partition("/")
+    return f"{scheme}://{host.rpartition('@')[2]}{slash}{path}"
+
+
 def _blob_location(env: Mapping[str, str], home: Path) -> tuple[Path, str | None]:
     """(local blob root, remote URL or None) from CONNECTORS_BLOB_URL, which wins, or CONNECTORS_BLOB_ROOT.
 
@@ -43,11 +54,12 @@ def _blob_location(env: Mapping[str, str], home: Path) -> tuple[Path, str | None
         host, _, path = rest.partition("/")
         if host not in ("", "localhost") or not path:
             raise ConfigurationError(
-                f"CONNECTORS_BLOB_URL {raw!r} is not a local folder: write file:///absolute/path or a plain path"
+                f"CONNECTORS_BLOB_URL {shown_url(raw)!r} is not a local folder: "
+                "write file:///absolute/path or a plain path"
             )
         return Path("/" + unquote(path)), None
     if not rest.strip("/"):
-        raise ConfigurationError(f"CONNECTORS_BLOB_URL {raw!r} names no bucket or folder")
+        raise ConfigurationError(f"CONNECTORS_BLOB_URL {shown_url(raw)!r} names no bucket or folder")
     return root, raw.rstrip("/")
 
 

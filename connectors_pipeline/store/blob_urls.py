@@ -20,7 +20,7 @@ import fsspec
 from fsspec.registry import known_implementations
 
 from connectors_pipeline.domain.errors import ConfigurationError
-from connectors_pipeline.settings import Settings
+from connectors_pipeline.settings import Settings, shown_url
 from connectors_pipeline.store.blobs import BlobRef, BlobStore
 
 DEFAULT_CACHE_HOURS = 24.0
@@ -52,15 +52,19 @@ def _filesystem(url: str) -> tuple[Any, str]:
         except ImportError as exc:
             package = known_implementations.get(protocol, {}).get("class", protocol).split(".")[0]
             raise ConfigurationError(
-                f"CONNECTORS_BLOB_URL {url!r} needs the {package} package for {protocol}:// "
+                f"CONNECTORS_BLOB_URL {shown_url(url)!r} needs the {package} package for {protocol}:// "
                 f"(pip install {package}): {exc}"
             ) from exc
         except ValueError as exc:
-            raise ConfigurationError(f"CONNECTORS_BLOB_URL {url!r}: fsspec knows no {protocol!r} scheme") from exc
+            raise ConfigurationError(
+                f"CONNECTORS_BLOB_URL {shown_url(url)!r}: fsspec knows no {protocol!r} scheme"
+            ) from exc
     try:
         fs, prefix = fsspec.core.url_to_fs(url)
     except (ValueError, TypeError) as exc:
-        raise ConfigurationError(f"CONNECTORS_BLOB_URL {url!r} is not a usable fsspec URL: {exc}") from exc
+        raise ConfigurationError(
+            f"CONNECTORS_BLOB_URL {shown_url(url)!r} is not a usable fsspec URL ({type(exc).__name__})"
+        ) from exc
     return fs, prefix.rstrip("/")
 
 
@@ -144,7 +148,7 @@ class RemoteBlobStore(BlobStore):
                 os.fsync(out.fileno())
             # Content addressing lets every download prove itself before anything reads it.
             if digest.hexdigest() != sha256:
-                raise CorruptBlob(f"{self.url}/{sha256[:2]}/{sha256} does not hash to its name")
+                raise CorruptBlob(f"{shown_url(self.url)}/{sha256[:2]}/{sha256} does not hash to its name")
             BlobStore._commit(self, tmp, BlobRef(sha256, size))  # into the cache only
         except BaseException:
             tmp.unlink(missing_ok=True)

@@ -265,3 +265,12 @@ def test_settings_refuse_a_blob_url_that_names_no_place(value, message):
 def test_settings_refuse_a_non_positive_cache_age():
     with pytest.raises(ConfigurationError, match="CONNECTORS_BLOB_CACHE_HOURS"):
         Settings.from_env({"CONNECTORS_BLOB_CACHE_HOURS": "0"})
+
+
+def test_a_login_in_the_blob_url_never_reaches_an_error_message():
+    from connectors_pipeline.settings import shown_url
+
+    assert shown_url("ftp://ada:s3cret@files.example.com/blobs?sig=abc") == "ftp://files.example.com/blobs"
+    with pytest.raises(ConfigurationError) as raised:
+        Settings.from_env({"CONNECTORS_HOME": "/tmp/h", "CONNECTORS_BLOB_URL": "file://ada:s3cret@elsewhere/blobs"})
+    assert "s3cret" not in str(raised.value)
