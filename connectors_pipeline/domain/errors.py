@@ -45,14 +45,7 @@ class UnsupportedContentError(ConnectorError):
 
 
 class StaleCursorError(ConnectorError):
-    """The change-feed cursor is invalid or expired; fall back to a snapshot.
-
-    `reason` is recorded with the snapshot ("stale_cursor" unless a provider names a more precise one).
-    """
-
-    def __init__(self, message: str = "the change cursor is no longer valid", reason: str = "stale_cursor"):
-        super().__init__(message)
-        self.reason = reason
+    """The change-feed cursor is invalid or expired; fall back to a snapshot."""
 
 
 class ExtractionError(ConnectorError):

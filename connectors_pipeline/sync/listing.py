@@ -144,8 +144,8 @@ def _read_feed(
         return None, fallback
     try:
         batch = provider.changes(cursor.token, scopes)
-    except StaleCursorError as exc:
-        return None, exc.reason
+    except StaleCursorError:
+        return None, "stale_cursor"
     next_cursor = SyncCursor.taken(batch.next_cursor, scopes, services.policy)
     outcome = ListingOutcome(mode="incremental", cursor=next_cursor.encode())
     # Only the changed items are read: a quiet poll of a large account stays cheap.
